@@ -1,0 +1,7 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+from .backbones import *  # noqa: F401,F403
+from .generators import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .recognizers import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+# Copyright (c) step_mm contributors. All rights reserved.

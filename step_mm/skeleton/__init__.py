@@ -1,0 +1,16 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+"""Gait geometry shared by datasets, transforms, models and losses."""
+from .affective import (AFFECTIVE_FEATURE_NAMES, NUM_AFFECTIVE_FEATURES,
+                        affective_features)
+from .layout import (EGAIT_BONE_PAIRS, EGAIT_FLIP_PAIRS, EGAIT_INWARD,
+                     EGAIT_LAYOUT, FLIP_INDEX, JOINT_NAMES, NUM_JOINTS,
+                     REFERENCE_POSE, TORSO_JOINTS)
+from .normalize import align_to_reference, root_center, similarity_transform
+
+__all__ = [
+    'AFFECTIVE_FEATURE_NAMES', 'NUM_AFFECTIVE_FEATURES', 'affective_features',
+    'EGAIT_BONE_PAIRS', 'EGAIT_FLIP_PAIRS', 'EGAIT_INWARD', 'EGAIT_LAYOUT',
+    'FLIP_INDEX', 'JOINT_NAMES', 'NUM_JOINTS', 'REFERENCE_POSE',
+    'TORSO_JOINTS', 'align_to_reference', 'root_center',
+    'similarity_transform'
+]
