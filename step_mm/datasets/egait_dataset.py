@@ -59,6 +59,9 @@ class EGaitDataset(BaseActionDataset):
         min_frames (int): Shorter gaits are an error (the affective
             features need 4 frames). Defaults to 4.
         fps (float): Frame rate of the files. Defaults to 30.
+        skip_invalid (bool): Skip and log gaits with a per-gait problem
+            (wrong width, too short, NaN/inf, bad label) instead of raising.
+            Defaults to False.
         extra_train (list[dict]): Additional gait files added to the
             ``train`` subset only (e.g. generated gaits), each
             ``dict(data_root=..., features_file=..., labels_file=None)``.
@@ -80,6 +83,7 @@ class EGaitDataset(BaseActionDataset):
                  val_ratio: float = 0.1,
                  min_frames: int = 4,
                  fps: float = 30.0,
+                 skip_invalid: bool = False,
                  extra_train: Sequence[dict] = (),
                  **kwargs) -> None:
         if subset not in ('train', 'val', 'test'):
@@ -100,6 +104,7 @@ class EGaitDataset(BaseActionDataset):
         self.val_ratio = val_ratio
         self.min_frames = min_frames
         self.fps = fps
+        self.skip_invalid = skip_invalid
         self.extra_train = list(extra_train)
         metainfo = dict(classes=self.class_names)
         metainfo.update(kwargs.pop('metainfo', None) or {})
@@ -123,7 +128,8 @@ class EGaitDataset(BaseActionDataset):
             self._path(root, labels_file),
             self.class_names,
             affective_path=self._path(root, affective_file),
-            min_frames=self.min_frames)
+            min_frames=self.min_frames,
+            skip_invalid=self.skip_invalid)
         infos = []
         for g in gaits:
             joints = g.pop('joints')

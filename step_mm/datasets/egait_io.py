@@ -6,12 +6,14 @@ joints x (x, y, z) per frame; ``labels*.h5`` holds a scalar integer label
 under the same key; ``affectiveFeatures*.h5`` optionally holds ``(29,)``
 precomputed features under the same key. Keys are matched by name.
 """
+import logging
 import os
 import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+from mmengine.logging import print_log
 
 try:
     import h5py
@@ -97,7 +99,8 @@ def load_gait_files(features_path: str,
                     labels_path: Optional[str],
                     class_names: Sequence[str],
                     affective_path: Optional[str] = None,
-                    min_frames: int = 1) -> List[dict]:
+                    min_frames: int = 1,
+                    skip_invalid: bool = False) -> List[dict]:
     """Load gaits, labels and (optionally) official affective features.
 
     Args:
@@ -108,6 +111,9 @@ def load_gait_files(features_path: str,
             ``range(len(class_names))``.
         affective_path (str, optional): ``affectiveFeatures*.h5``.
         min_frames (int): Shortest accepted gait. Defaults to 1.
+        skip_invalid (bool): Skip (and log) gaits with a per-gait problem
+            (shape, too short, NaN/inf, bad label) instead of raising.
+            File-level problems always raise. Defaults to False.
 
     Returns:
         list[dict]: Sorted by key, each with ``key``, ``joints``
@@ -135,47 +141,62 @@ def load_gait_files(features_path: str,
     width = NUM_JOINTS * 3
     out = []
     for key in keys:
-        arr = np.asarray(feats[key])
-        if arr.ndim != 2 or arr.shape[1] != width:
-            raise GaitFileError(
-                f'{features_path}: key {key!r} has shape {arr.shape}, '
-                f'expected (T, {width}) = 16 joints x (x, y, z) per row')
-        if arr.shape[0] < max(min_frames, 1):
-            raise GaitFileError(
-                f'{features_path}: key {key!r} has {arr.shape[0]} frames, '
-                f'at least {max(min_frames, 1)} needed')
-        if not np.isfinite(arr).all():
-            bad = np.argwhere(~np.isfinite(arr))[0]
-            raise GaitFileError(
-                f'{features_path}: key {key!r} holds NaN/inf joints '
-                f'(first at frame {bad[0]}, column {bad[1]})')
-        if labels is not None:
-            lab = np.asarray(labels[key]).reshape(-1)
-            if lab.size != 1 or not np.isfinite(lab).all() \
-                    or float(lab[0]) != int(lab[0]):
-                raise GaitFileError(
-                    f'{labels_path}: key {key!r} label {lab!r} is not one '
-                    'integer')
-            label = int(lab[0])
-        else:
-            label = label_from_key(key, class_names)
-        if not 0 <= label < len(class_names):
-            raise GaitFileError(
-                f'{labels_path or features_path}: key {key!r} has label '
-                f'{label}, outside 0..{len(class_names) - 1} for classes '
-                f'{tuple(class_names)}')
-        item = dict(
-            key=key,
-            joints=arr.reshape(-1, NUM_JOINTS, 3).astype(np.float32),
-            label=label)
-        if affective is not None:
-            aff = np.asarray(affective[key], dtype=np.float32).reshape(-1)
-            if not np.isfinite(aff).all():
-                raise GaitFileError(
-                    f'{affective_path}: key {key!r} holds NaN/inf features')
-            item['official_affective'] = aff
-        out.append(item)
+        try:
+            out.append(
+                _check_gait(key, feats[key], labels, affective, width,
+                            features_path, labels_path, affective_path,
+                            class_names, min_frames))
+        except GaitFileError as e:
+            if not skip_invalid:
+                raise
+            print_log(f'skipped an invalid gait: {e}', logger='current',
+                      level=logging.WARNING)
     return out
+
+
+def _check_gait(key, arr, labels, affective, width, features_path,
+                labels_path, affective_path, class_names, min_frames):
+    """Validate one gait and build its record (see load_gait_files)."""
+    arr = np.asarray(arr)
+    if arr.ndim != 2 or arr.shape[1] != width:
+        raise GaitFileError(
+            f'{features_path}: key {key!r} has shape {arr.shape}, '
+            f'expected (T, {width}) = 16 joints x (x, y, z) per row')
+    if arr.shape[0] < max(min_frames, 1):
+        raise GaitFileError(
+            f'{features_path}: key {key!r} has {arr.shape[0]} frames, '
+            f'at least {max(min_frames, 1)} needed')
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise GaitFileError(
+            f'{features_path}: key {key!r} holds NaN/inf joints '
+            f'(first at frame {bad[0]}, column {bad[1]})')
+    if labels is not None:
+        lab = np.asarray(labels[key]).reshape(-1)
+        if lab.size != 1 or not np.isfinite(lab).all() \
+                or float(lab[0]) != int(lab[0]):
+            raise GaitFileError(
+                f'{labels_path}: key {key!r} label {lab!r} is not one '
+                'integer')
+        label = int(lab[0])
+    else:
+        label = label_from_key(key, class_names)
+    if not 0 <= label < len(class_names):
+        raise GaitFileError(
+            f'{labels_path or features_path}: key {key!r} has label '
+            f'{label}, outside 0..{len(class_names) - 1} for classes '
+            f'{tuple(class_names)}')
+    item = dict(
+        key=key,
+        joints=arr.reshape(-1, NUM_JOINTS, 3).astype(np.float32),
+        label=label)
+    if affective is not None:
+        aff = np.asarray(affective[key], dtype=np.float32).reshape(-1)
+        if not np.isfinite(aff).all():
+            raise GaitFileError(
+                f'{affective_path}: key {key!r} holds NaN/inf features')
+        item['official_affective'] = aff
+    return item
 
 
 def write_gait_h5(path: str, gaits: Dict[str, np.ndarray]) -> None:
