@@ -1,0 +1,220 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+from typing import Dict, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+import torch.nn as nn
+from mmaction.models.heads import BaseHead
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+
+from ...skeleton import NUM_AFFECTIVE_FEATURES
+
+
+@MODELS.register_module()
+class STEPHead(BaseHead):
+    """The classification head of STEP, with or without affective features.
+
+    Backbone features ``(N, M, C, T, V)`` are average-pooled over persons,
+    time and joints as in :class:`mmaction.models.heads.GCNHead`. With
+    ``use_affective=True`` the gait-level affective features of each data
+    sample (``data_sample.affective_feats``, shape ``(num_affective, )``)
+    are standardised with the buffers ``aff_mean`` / ``aff_std`` (fitted on
+    the training subset by ``FitAffectiveStatsHook`` and saved in the
+    checkpoint) and appended. Then
+    ``BN -> Linear -> ReLU -> Dropout -> Linear`` gives the logits. With
+    ``use_affective=False`` this is Baseline-STEP.
+
+    Since ``BaseRecognizer`` hands data samples only to the head, the
+    affective features travel in the data samples
+    (``PackActionInputs(algorithm_keys=('affective_feats', ))``) and
+    :meth:`loss` and :meth:`predict` pass them to :meth:`forward`.
+
+    Args:
+        num_classes (int): Number of classes to be classified.
+        in_channels (int): Number of channels of the backbone features.
+            Defaults to 64.
+        num_affective (int): Number of affective features. Defaults to 29.
+        use_affective (bool): Whether to append the affective features.
+            Defaults to True.
+        hidden_channels (int): Width of the hidden layer. Defaults to 96.
+        dropout (float): Dropout probability before the last layer.
+            Defaults to 0.
+        loss_cls (dict): Config for building loss.
+            Defaults to ``dict(type='CrossEntropyLoss')``.
+        average_clips (str): How to average the scores of several clips of
+            a sample in test mode, ``'prob'``, ``'score'`` or None.
+            Defaults to ``'prob'``.
+        topk (int or tuple[int]): Top-k accuracies logged in training.
+            Defaults to ``(1, )``: top-5 of 4 classes is always 1.
+        std_floor (float): Lower bound of ``aff_std``, so a constant feature
+            is centred instead of blown up. Defaults to 1e-6.
+        init_cfg (dict or list[dict], optional): Config to control the
+            initialization. Defaults to None (PyTorch's defaults).
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int = 64,
+                 num_affective: int = NUM_AFFECTIVE_FEATURES,
+                 use_affective: bool = True,
+                 hidden_channels: int = 96,
+                 dropout: float = 0.,
+                 loss_cls: Dict = dict(type='CrossEntropyLoss'),
+                 average_clips: Optional[str] = 'prob',
+                 topk: Union[int, Tuple[int]] = (1, ),
+                 std_floor: float = 1e-6,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None,
+                 **kwargs) -> None:
+        super().__init__(
+            num_classes,
+            in_channels,
+            loss_cls=loss_cls,
+            average_clips=average_clips,
+            topk=topk,
+            init_cfg=init_cfg,
+            **kwargs)
+        self.use_affective = use_affective
+        self.num_affective = num_affective if use_affective else 0
+        self.hidden_channels = hidden_channels
+        self.dropout_ratio = dropout
+        self.std_floor = std_floor
+        if use_affective:
+            self.register_buffer('aff_mean', torch.zeros(num_affective))
+            self.register_buffer('aff_std', torch.ones(num_affective))
+            self.register_buffer('aff_fitted', torch.tensor(False))
+
+        fused_channels = in_channels + self.num_affective
+        self.bn = nn.BatchNorm1d(fused_channels)
+        self.fc_hidden = nn.Linear(fused_channels, hidden_channels)
+        self.relu = nn.ReLU()
+        self.dropout = nn.Dropout(dropout)
+        self.fc_cls = nn.Linear(hidden_channels, num_classes)
+
+    @torch.no_grad()
+    def set_affective_stats(self, mean: Union[torch.Tensor, np.ndarray],
+                            std: Union[torch.Tensor, np.ndarray]) -> None:
+        """Set the standardisation of the affective features.
+
+        Args:
+            mean (Tensor | ndarray): Per-feature mean, ``(num_affective, )``.
+            std (Tensor | ndarray): Per-feature standard deviation,
+                ``(num_affective, )``; clamped at ``std_floor``.
+        """
+        if not self.use_affective:
+            raise RuntimeError('set_affective_stats() needs a STEPHead with '
+                               'use_affective=True')
+        mean = torch.as_tensor(mean, dtype=torch.float32).reshape(-1)
+        std = torch.as_tensor(std, dtype=torch.float32).reshape(-1)
+        for name, value in (('mean', mean), ('std', std)):
+            if value.numel() != self.num_affective:
+                raise ValueError(
+                    f'affective {name} has {value.numel()} values, expected '
+                    f'num_affective={self.num_affective}')
+            if not torch.isfinite(value).all():
+                raise ValueError(f'affective {name} is not finite: {value}')
+        self.aff_mean.copy_(mean)
+        self.aff_std.copy_(std.clamp(min=self.std_floor))
+        self.aff_fitted.fill_(True)
+
+    def _affective_feats(self, data_samples: Optional[SampleList],
+                         num_rows: int, ref: torch.Tensor) -> torch.Tensor:
+        """Stack, check and standardise the affective features.
+
+        Args:
+            data_samples (list[:obj:`ActionDataSample`], optional): The batch
+                data samples.
+            num_rows (int): Rows of the pooled features; a multiple of the
+                number of samples when each has several clips.
+            ref (torch.Tensor): Tensor giving the device and dtype.
+
+        Returns:
+            torch.Tensor: Standardised features ``(num_rows, num_affective)``.
+        """
+        if not data_samples:
+            raise ValueError(
+                'STEPHead(use_affective=True) needs the data samples, with '
+                '`affective_feats`, in forward(); call loss()/predict(), or '
+                'use_affective=False for Baseline-STEP')
+        feats = []
+        for i, sample in enumerate(data_samples):
+            if 'affective_feats' not in sample:
+                raise ValueError(
+                    f'data sample {i} has no `affective_feats`; add '
+                    "PackActionInputs(algorithm_keys=('affective_feats', )) "
+                    'and a transform computing them to the pipeline')
+            feat = torch.as_tensor(sample.affective_feats).reshape(-1)
+            if feat.numel() != self.num_affective:
+                raise ValueError(
+                    f'data sample {i} has {feat.numel()} affective features, '
+                    f'expected num_affective={self.num_affective}')
+            feats.append(feat)
+        feats = torch.stack(feats).to(device=ref.device, dtype=ref.dtype)
+        if not torch.isfinite(feats).all():
+            bad = (~torch.isfinite(feats)).any(dim=1).nonzero().flatten()
+            raise ValueError('affective features contain NaN or inf in data '
+                             f'samples {bad.tolist()}')
+        if num_rows % len(data_samples):
+            raise ValueError(f'{num_rows} feature rows do not split into '
+                             f'{len(data_samples)} data samples')
+        feats = (feats - self.aff_mean.to(ref)) / self.aff_std.to(ref)
+        # clips of one sample are consecutive rows (RecognizerGCN reshapes
+        # (N, num_clips, ...) to (N * num_clips, ...))
+        return feats.repeat_interleave(num_rows // len(data_samples), dim=0)
+
+    def forward(self,
+                x: torch.Tensor,
+                data_samples: Optional[SampleList] = None,
+                **kwargs) -> torch.Tensor:
+        """Forward features from the upstream network.
+
+        Args:
+            x (torch.Tensor): Backbone features ``(N, M, C, T, V)``.
+            data_samples (list[:obj:`ActionDataSample`], optional): The batch
+                data samples carrying ``affective_feats``. Only needed with
+                ``use_affective=True``. Defaults to None.
+
+        Returns:
+            torch.Tensor: Classification logits ``(N, num_classes)``.
+        """
+        if x.dim() != 5 or x.shape[2] != self.in_channels:
+            raise ValueError(
+                f'STEPHead expects features (N, M, C={self.in_channels}, T, '
+                f'V), got {tuple(x.shape)}')
+        x = x.mean(dim=(1, 3, 4))
+        if self.use_affective:
+            aff = self._affective_feats(data_samples, x.shape[0], x)
+            x = torch.cat([x, aff], dim=1)
+        x = self.relu(self.fc_hidden(self.bn(x)))
+        return self.fc_cls(self.dropout(x))
+
+    def loss(self, feats: torch.Tensor, data_samples: SampleList,
+             **kwargs) -> Dict:
+        """Compute the loss, handing the data samples to :meth:`forward`.
+
+        Args:
+            feats (torch.Tensor): Backbone features ``(N, M, C, T, V)``.
+            data_samples (list[:obj:`ActionDataSample`]): The batch data
+                samples with ``gt_labels`` (and ``affective_feats``).
+
+        Returns:
+            dict: A dictionary of loss components.
+        """
+        cls_scores = self(feats, data_samples, **kwargs)
+        return self.loss_by_feat(cls_scores, data_samples)
+
+    def predict(self, feats: torch.Tensor, data_samples: SampleList,
+                **kwargs) -> SampleList:
+        """Predict, handing the data samples to :meth:`forward`.
+
+        Args:
+            feats (torch.Tensor): Backbone features ``(N, M, C, T, V)``.
+            data_samples (list[:obj:`ActionDataSample`]): The batch data
+                samples (with ``affective_feats``).
+
+        Returns:
+            list[:obj:`ActionDataSample`]: The data samples with
+            ``pred_scores`` and ``pred_labels``.
+        """
+        cls_scores = self(feats, data_samples, **kwargs)
+        return self.predict_by_feat(cls_scores, data_samples)
