@@ -33,6 +33,6 @@ setup(
     python_requires='>=3.8',
     install_requires=['numpy<2', 'h5py', 'scipy', 'matplotlib', 'einops'],
     extras_require={'tests': ['pytest', 'onnx', 'onnxruntime']},
-    entry_points={},
+    entry_points={'console_scripts': ['step-mm = step_mm.cli:main']},
     license='Apache License 2.0',
     zip_safe=False)

@@ -1,1 +1,14 @@
 # Copyright (c) step_mm contributors. All rights reserved.
+"""High-level inference: build a model, predict the emotion of gaits."""
+from .inference import (CheckpointMismatchError, GaitResult,
+                        build_test_pipeline, find_discontinuities,
+                        inference_gait, init_gait_model, model_class_names,
+                        model_clip_len, model_fps, sliding_windows,
+                        split_at_discontinuities)
+
+__all__ = [
+    'CheckpointMismatchError', 'GaitResult', 'build_test_pipeline',
+    'find_discontinuities', 'inference_gait', 'init_gait_model',
+    'model_class_names', 'model_clip_len', 'model_fps', 'sliding_windows',
+    'split_at_discontinuities'
+]

@@ -1,0 +1,178 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+"""The ``step-mm`` command.
+
+``step-mm predict FILE``: the emotion of the gait in a pose file
+(``.npy``/``.npz`` E-Gait or Human3.6M-17 joints, ``.bvh`` motion capture,
+one key of an E-Gait ``.h5``).
+
+``step-mm info``: versions, the registered step_mm components and whether
+the E-Gait data were found.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from glob import glob
+from typing import Dict, List, Optional
+
+__all__ = ['main', 'default_config', 'find_data_root']
+
+_PKG_DIR = osp.dirname(osp.abspath(__file__))
+_REPO_DIR = osp.dirname(_PKG_DIR)
+
+
+def default_config() -> Optional[str]:
+    """The repository's E-Gait STEP config, when step_mm runs from a clone."""
+    found = sorted(
+        glob(osp.join(_REPO_DIR, 'configs', 'step', 'step_*egait*.py')))
+    return found[0] if found else None
+
+
+def find_data_root() -> str:
+    """``$EGAIT_ROOT``, else the configs' default ``../shared/data/egait``."""
+    return os.environ.get('EGAIT_ROOT') or osp.normpath(
+        osp.join(_REPO_DIR, '..', 'shared', 'data', 'egait'))
+
+
+def _parser() -> argparse.ArgumentParser:
+    from step_mm.adapters import GAIT_FORMATS
+    from step_mm.adapters.h36m import H36M_CONVENTIONS
+    parser = argparse.ArgumentParser(
+        prog='step-mm',
+        description='Emotion perception from gaits (STEP on mmaction2)')
+    sub = parser.add_subparsers(dest='command', required=True)
+    p = sub.add_parser(
+        'predict', help='predict the emotion of the gait in a pose file')
+    p.add_argument('file', help='.npy/.npz/.bvh/.h5 pose file')
+    p.add_argument(
+        '--config',
+        default=default_config(),
+        help='STEP config (default: configs/step/step_*egait*.py)')
+    p.add_argument('--checkpoint', help='trained weights (tools/train.py)')
+    p.add_argument(
+        '--format',
+        default='auto',
+        choices=[f for f in GAIT_FORMATS if f != 'coco'],
+        help="file format; 'h36m' for Human3.6M-17 3D joint arrays")
+    p.add_argument(
+        '--fps',
+        type=float,
+        help='frame rate of the file (default: stored in the file, else 30)')
+    p.add_argument('--key', help='array of a .npz / gait key of an .h5')
+    p.add_argument(
+        '--convention',
+        default='y_up',
+        choices=sorted(H36M_CONVENTIONS),
+        help="axes of --format h36m arrays ('camera' for raw mmpose lifter "
+        'output)')
+    p.add_argument(
+        '--stride', type=int, help='window step (frames) for long gaits')
+    p.add_argument('--device', default='cpu')
+    p.add_argument(
+        '--json', action='store_true', help='print the result as JSON')
+    p.add_argument(
+        '--gif', help='also save a skeleton animation with the prediction')
+    p.add_argument(
+        '--gif-frames',
+        type=int,
+        default=60,
+        help='frames drawn in the GIF (evenly spaced, real-time playback)')
+    p.add_argument(
+        '--random-init',
+        action='store_true',
+        help='run without a checkpoint (smoke test: meaningless output)')
+    sub.add_parser(
+        'info', help='versions, registered components, data found or not')
+    return parser
+
+
+def _predict(args) -> int:
+    from step_mm.adapters import load_gait_file
+    from step_mm.apis import inference_gait, init_gait_model
+    if not args.config or not osp.isfile(args.config):
+        print(f'step-mm: config not found: {args.config!r}; pass --config',
+              file=sys.stderr)
+        return 2
+    if not args.checkpoint and not args.random_init:
+        print('step-mm: pass --checkpoint PATH (a STEP model trained with '
+              'tools/train.py), or --random-init to try the pipeline with an '
+              'untrained model', file=sys.stderr)
+        return 2
+    try:
+        joints, fps = load_gait_file(
+            args.file,
+            fmt=args.format,
+            fps=args.fps,
+            key=args.key,
+            convention=args.convention)
+        model = init_gait_model(args.config, args.checkpoint, args.device)
+        result = inference_gait(model, joints, fps=fps, stride=args.stride)
+    except (ValueError, FileNotFoundError) as e:
+        print(f'step-mm: {e}', file=sys.stderr)
+        return 1
+    if args.gif:
+        from step_mm.visualization import render_gait_animation
+        render_gait_animation(
+            joints, args.gif, result, fps=fps, max_frames=args.gif_frames)
+    if args.json:
+        print(json.dumps(dict(file=args.file, **result.to_dict()), indent=2))
+    else:
+        scores = ', '.join(f'{n} {p:.3f}' for n, p in result.scores.items())
+        print(f'{args.file}: {result.class_name} ({scores}); '
+              f'{result.num_frames} frames at {result.fps:g} fps, '
+              f'{len(result.window_starts)} window(s)')
+        if args.random_init and not args.checkpoint:
+            print('(untrained model: the prediction is meaningless)')
+    return 0
+
+
+def _registered() -> Dict[str, List[str]]:
+    """step_mm components in mmaction2's registries."""
+    import step_mm  # noqa: F401
+    from mmaction import registry
+    out = {}
+    for name in ('MODELS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'HOOKS'):
+        reg = getattr(registry, name)
+        out[name] = sorted(
+            k for k, v in reg.module_dict.items()
+            if getattr(v, '__module__', '').startswith('step_mm'))
+    return out
+
+
+def _info() -> int:
+    import importlib
+    import platform
+    print(f'python      {platform.python_version()}')
+    for mod, label in (('step_mm', 'step_mm'), ('torch', 'torch'),
+                       ('numpy', 'numpy'), ('mmengine', 'mmengine'),
+                       ('mmcv', 'mmcv'), ('mmaction', 'mmaction2'),
+                       ('mmpose', 'mmpose'), ('onnx', 'onnx'),
+                       ('onnxruntime', 'onnxruntime')):
+        try:
+            version = importlib.import_module(mod).__version__
+        except Exception as e:  # noqa: BLE001 - report, do not fail
+            version = f'not available ({type(e).__name__})'
+        print(f'{label:<11} {version}')
+    print('registered step_mm components (mmaction2 registries):')
+    for reg, names in _registered().items():
+        print(f'  {reg:<10} {", ".join(names) or "-"}')
+    root = find_data_root()
+    found = osp.isfile(osp.join(root, 'features.h5'))
+    print(f'E-Gait data {root}: {"found" if found else "not found"} '
+          '(set EGAIT_ROOT)')
+    cfg = default_config()
+    print(f'STEP config {cfg or "not found (not running from a clone)"}')
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run ``step-mm``; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == 'predict':
+        return _predict(args)
+    return _info()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
