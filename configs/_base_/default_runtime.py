@@ -8,9 +8,13 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # two kept: CheckpointHook deletes the oldest before writing the next,
+    # so a kill during that write must leave one complete checkpoint
     checkpoint=dict(type='CheckpointHook', interval=1, save_best='auto',
-                    max_keep_ckpts=1),
+                    max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # reseed numpy/random/torch per epoch so --resume replays augmentations
+    epoch_seed=dict(type='EpochSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
 
 env_cfg = dict(

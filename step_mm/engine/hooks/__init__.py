@@ -1,4 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 from .affective_stats_hook import FitAffectiveStatsHook
+from .seed_hook import EpochSeedHook
 
-__all__ = ['FitAffectiveStatsHook']
+__all__ = ['FitAffectiveStatsHook', 'EpochSeedHook']

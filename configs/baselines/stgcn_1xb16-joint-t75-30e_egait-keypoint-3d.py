@@ -1,0 +1,13 @@
+# mmaction2's ST-GCN on E-Gait joints, mmaction2's SGD recipe.
+_base_ = [
+    '../_base_/models/stgcn.py', '../_base_/datasets/egait-keypoint-3d.py',
+    '../_base_/schedules/sgd-cosine-30e.py', '../_base_/default_runtime.py'
+]
+
+train_dataloader = dict(batch_size=16)
+
+# Keep the checkpoint with the best top-1 on this fold's val subset.
+default_hooks = dict(
+    checkpoint=dict(
+        interval=10, save_best='acc/top1', rule='greater', save_last=True),
+    logger=dict(interval=50))

@@ -1,0 +1,186 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+"""The dump readers, score fusion and the benchmark's bookkeeping."""
+import importlib.util
+import json
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def _load(rel):
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(rel))[0] + '_under_test',
+        osp.join(REPO, rel))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cm_tool = _load('tools/analysis_tools/confusion_matrix.py')
+fuse_tool = _load('tools/analysis_tools/fuse_scores.py')
+
+
+def _write_dump(path, names, scores, labels, legacy=False):
+    """A dump in mmengine DumpResults' layout (mmaction2 1.1.0 fields)."""
+    results = []
+    for n, s, y in zip(names, scores, labels):
+        s = torch.tensor(s, dtype=torch.float32)
+        if legacy:  # mmaction2 >= 1.2 field names
+            results.append(
+                dict(frame_dir=n, gt_label=torch.tensor([y]), pred_score=s))
+        else:
+            results.append(
+                dict(
+                    frame_dir=n,
+                    gt_labels=dict(item=torch.tensor([y])),
+                    pred_scores=dict(item=s),
+                    pred_labels=dict(item=s.argmax(keepdim=True))))
+    with open(path, 'wb') as f:
+        pickle.dump(results, f)
+    return str(path)
+
+
+LABELS = [0, 0, 1, 2, 3, 3]
+JOINT = np.array([[.6, .2, .1, .1], [.2, .5, .2, .1], [.1, .7, .1, .1],
+                  [.1, .1, .7, .1], [.1, .1, .1, .7], [.4, .1, .1, .4]])
+BONE = np.array([[.7, .1, .1, .1], [.7, .1, .1, .1], [.1, .6, .2, .1],
+                 [.4, .1, .4, .1], [.1, .1, .1, .7], [.1, .1, .1, .7]])
+NAMES = [f'g{i}' for i in range(6)]
+
+
+def test_confusion_matrix_and_accuracies(tmp_path, capsys):
+    dump = _write_dump(tmp_path / 'j.pkl', NAMES, JOINT, LABELS)
+    cm = cm_tool.main([dump])
+    expected = np.array([[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0],
+                         [1, 0, 0, 1]])
+    np.testing.assert_array_equal(cm, expected)
+    top1, per_class, mean_class = cm_tool.accuracies(cm)
+    assert top1 == pytest.approx(4 / 6)
+    np.testing.assert_allclose(per_class, [0.5, 1, 1, 0.5])
+    assert mean_class == pytest.approx(0.75)
+    assert 'top-1 0.6667  mean-class 0.7500' in capsys.readouterr().out
+
+
+def test_reads_later_field_names(tmp_path):
+    dump = _write_dump(tmp_path / 'l.pkl', NAMES, JOINT, LABELS, legacy=True)
+    names, scores, labels = cm_tool.load_dump(dump)
+    assert names == NAMES and labels.tolist() == LABELS
+    np.testing.assert_allclose(scores, JOINT, rtol=1e-6)
+
+
+def test_fusion_matches_by_name(tmp_path):
+    joint = _write_dump(tmp_path / 'j.pkl', NAMES, JOINT, LABELS)
+    order = [5, 3, 1, 0, 2, 4]  # the bone dump in another order
+    bone = _write_dump(tmp_path / 'b.pkl', [NAMES[i] for i in order],
+                       BONE[order], [LABELS[i] for i in order])
+    names, fused, labels = fuse_tool.fuse_dumps([joint, bone], [1, 2])
+    np.testing.assert_allclose(fused, JOINT + 2 * BONE, rtol=1e-6)
+    result = fuse_tool.main([joint, bone])
+    # joint alone gets 4/6, bone 5/6; their sum gets every gait right
+    assert result['top1'] == pytest.approx(1.0)
+    assert result['mean_class'] == pytest.approx(1.0)
+
+
+def test_bad_dumps_are_named(tmp_path):
+    joint = _write_dump(tmp_path / 'j.pkl', NAMES, JOINT, LABELS)
+    other = _write_dump(tmp_path / 'o.pkl', NAMES[:5], JOINT[:5], LABELS[:5])
+    with pytest.raises(ValueError, match='different gaits'):
+        fuse_tool.fuse_dumps([joint, other])
+    bad = tmp_path / 'bad.pkl'
+    with open(bad, 'wb') as f:
+        pickle.dump([dict(frame_dir='x')], f)
+    with pytest.raises(ValueError, match='bad.pkl.*pred_scores'):
+        cm_tool.load_dump(str(bad))
+    with pytest.raises(FileNotFoundError, match='nope.pkl'):
+        cm_tool.load_dump(str(tmp_path / 'nope.pkl'))
+
+
+bench = _load('benchmarks/egait_protocol.py')
+
+
+def test_model_keys():
+    key = bench.model_key
+    assert key('configs/step/step_stgcn-aff_1xb8-joint-t75-12e_egait-'
+               'keypoint-3d.py') == 'step'
+    assert key('step_stgcn-baseline_1xb8-joint-t75-12e_egait-keypoint-3d'
+               '.py') == 'baseline_step'
+    assert key('step_stgcn-gcnhead_1xb8-joint-t75-12e_egait-keypoint-3d'
+               '.py') == 'step_gcnhead'
+    assert key('stgcnpp_1xb16-joint-t75-30e_egait-keypoint-3d.py') == \
+        'stgcnpp'
+    assert key('aagcn_1xb16-bone-t75-30e_egait-keypoint-3d.py') == \
+        'aagcn_bone'
+
+
+def test_fused_runs_and_summary(tmp_path):
+    joint = _write_dump(tmp_path / 'j.pkl', NAMES, JOINT, LABELS)
+    bone = _write_dump(tmp_path / 'b.pkl', NAMES, BONE, LABELS)
+    runs = [
+        dict(
+            config='a-joint.py',
+            model='stgcn',
+            fold=0,
+            seed=0,
+            top1=4 / 6,
+            mean_class=0.75,
+            best_epoch=3,
+            train_time_s=10.),
+        dict(
+            config='a-bone.py',
+            model='stgcn_bone',
+            fold=0,
+            seed=0,
+            top1=0.5,
+            mean_class=0.5,
+            best_epoch=2,
+            train_time_s=12.),
+        dict(
+            config='a-joint.py',
+            model='stgcn',
+            fold=1,
+            seed=0,
+            top1=0.5,
+            mean_class=0.25,
+            best_epoch=1,
+            train_time_s=8.),
+    ]
+    dumps = {('a-joint.py', 0, 0): joint, ('a-bone.py', 0, 0): bone}
+    fused = bench.fused_runs(runs, dumps)
+    assert len(fused) == 1  # fold 1 has no bone run
+    assert fused[0]['model'] == 'stgcn_2s'
+    assert fused[0]['top1'] == pytest.approx(1.0)
+    assert fused[0]['train_time_s'] == pytest.approx(22.)
+    assert bench.fused_runs(runs + fused, dumps) == []  # no duplicates
+    summary = bench.summarize(runs + fused, {'stgcn': dict(params=5, flops=7)})
+    s = summary['stgcn']
+    assert s['n_runs'] == 2
+    assert s['top1_mean'] == pytest.approx((4 / 6 + 0.5) / 2)
+    assert s['top1_std'] == pytest.approx(np.std([4 / 6, 0.5], ddof=1))
+    assert s['params'] == 5 and summary['stgcn_2s']['n_runs'] == 1
+    result = dict(
+        meta=dict(protocol='random', num_folds=10, seeds=[0], cpu_threads=2),
+        summary=summary)
+    table = bench.markdown(result)
+    assert '| stgcn | 0.583 ± 0.118 |' in table
+
+    readme = tmp_path / 'README.md'
+    readme.write_text('a\n<!-- egait_random:start -->\nSTALE\n'
+                      '<!-- egait_random:end -->\nb\n')
+    bench.write_readme(str(readme), 'random', table)
+    text = readme.read_text()
+    assert 'STALE' not in text and '| stgcn |' in text
+    assert text.startswith('a\n') and text.endswith('end -->\nb\n')
+    with pytest.raises(ValueError, match='markers'):
+        bench.write_readme(str(readme), 'subject', table)
+
+
+def test_write_atomic(tmp_path):
+    path = str(tmp_path / 'r' / 'x.json')
+    bench.write_atomic(path, json.dumps(dict(a=1)))
+    assert json.load(open(path)) == dict(a=1)
+    assert [p.name for p in (tmp_path / 'r').iterdir()] == ['x.json']
