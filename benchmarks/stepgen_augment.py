@@ -1,0 +1,601 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+"""Does STEP-Gen augmentation help STEP? Protocol R, without leakage.
+
+One command runs the whole fold loop of protocol R (stratified 10-fold on
+E-Gait). For every fold and seed:
+
+1. ``real_only``: STEP (``configs/step/step_*egait*.py``) trained on the
+   fold's real ``train`` subset, checkpoint selected on ``val``, tested on
+   the real ``test`` subset. This classifier is also the fixed feature
+   extractor / judge for the quality metrics below.
+2. For ``stepgen_push_pull`` and ``stepgen_no_push_pull`` (push-pull weight
+   0): STEP-Gen trained ONLY on the fold's ``train`` subset; N gaits per
+   class generated into the fold's work dir; then
+
+   - STEP trained with them as ``extra_train`` (``EGaitDataset`` adds them
+     to ``train`` only; this script also checks that no generated gait is
+     in ``val``/``test``), selected on real ``val``, tested on real
+     ``test`` -> ``top1``;
+   - TSTR: STEP trained on the generated gaits only, selected on real
+     ``val``, tested on real ``test`` -> ``tstr_top1``;
+   - FGD: Fréchet distance between pooled backbone features (of the
+     real-only classifier) of generated gaits and of the real test subset;
+     baseline: real train vs real test;
+   - bone-length drift and foot sliding of generated gaits beside the real
+     train gaits';
+   - fidelity: the real-only classifier's accuracy on generated gaits
+     w.r.t. their intended labels.
+
+Writes ``benchmarks/results/stepgen_random.json`` (atomically; ``--quick``
+writes ``stepgen_random_quick.json``) and, for full runs, a table into
+``configs/step_gen/README.md`` between markers::
+
+    python benchmarks/stepgen_augment.py                 # 10 folds, seed 0
+    python benchmarks/stepgen_augment.py --folds 0 1 --seeds 0 1
+    python benchmarks/stepgen_augment.py --quick         # smoke test
+
+Per-run results are cached in the work dir and reused when the settings
+match (``--no-resume`` recomputes).
+"""
+import argparse
+import copy
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+import sys
+import time
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+import step_mm  # noqa: F401
+from step_mm.datasets import EGAIT_CLASSES, load_gait_files
+from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
+                                        frechet_distance)
+from step_mm.skeleton import align_to_reference
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+VARIANTS = ('real_only', 'stepgen_push_pull', 'stepgen_no_push_pull')
+GEN_VARIANTS = VARIANTS[1:]
+GEN_CONFIG_GLOB = osp.join(REPO, 'configs', 'step_gen', 'stepgen_*.py')
+STEP_CONFIG_GLOB = osp.join(REPO, 'configs', 'step', 'step_*egait*.py')
+RESULTS = osp.join(REPO, 'benchmarks', 'results')
+README = osp.join(REPO, 'configs', 'step_gen', 'README.md')
+MARK_BEGIN = '<!-- stepgen_random:start -->'
+MARK_END = '<!-- stepgen_random:end -->'
+FEATURES_FILE = 'features.h5'
+LABELS_FILE = 'labels.h5'
+
+
+# ------------------------------------------------------------- configs
+def find_config(pattern: str, exclude: Sequence[str] = (),
+                require: Sequence[str] = ()) -> str:
+    """The first config (sorted) matching a glob and name filters."""
+    found = [
+        p for p in sorted(glob.glob(pattern))
+        if not any(e in osp.basename(p) for e in exclude)
+        and all(r in osp.basename(p) for r in require)
+    ]
+    if not found:
+        raise FileNotFoundError(
+            f'no config matches {pattern} (excluding {list(exclude)}, '
+            f'requiring {list(require)}); pass it explicitly')
+    return found[0]
+
+
+def default_gen_configs() -> Dict[str, str]:
+    """STEP-Gen configs of the two generator variants."""
+    return dict(
+        stepgen_push_pull=find_config(GEN_CONFIG_GLOB,
+                                      exclude=('no-pushpull', )),
+        stepgen_no_push_pull=find_config(GEN_CONFIG_GLOB,
+                                         require=('no-pushpull', )))
+
+
+def _set_split(ds: dict, fold: int, seed: int, num_folds: int,
+               data_root: Optional[str]) -> None:
+    ds.update(protocol='random', num_folds=num_folds, fold=fold, seed=seed)
+    if data_root:
+        ds['data_root'] = data_root
+
+
+def _set_epochs(cfg, epochs: Optional[int]) -> None:
+    """Change the number of epochs and stretch the LR schedule with it."""
+    if not epochs:
+        return
+    old = cfg.train_cfg.max_epochs
+    cfg.train_cfg.max_epochs = epochs
+    if 'val_interval' in cfg.train_cfg:
+        cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, epochs)
+    scheds = cfg.get('param_scheduler') or []
+    if isinstance(scheds, dict):
+        scheds = [scheds]
+    kept = []
+    for s in scheds:
+        if s.get('end', 0) >= old:
+            s['end'] = epochs
+        if 'T_max' in s:
+            s['T_max'] = max(1, epochs - s.get('begin', 0))
+        if s.get('begin', 0) < s.get('end', epochs + 1):
+            kept.append(s)  # a phase that starts after the end is dropped
+    if scheds:
+        cfg.param_scheduler = kept
+    ckpt = cfg.get('default_hooks', {}).get('checkpoint')
+    if ckpt and ckpt.get('interval', 1) > epochs:
+        ckpt['interval'] = epochs
+
+
+def _finish(cfg, work_dir: str, seed: int, name: str):
+    cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=seed)
+    cfg.experiment_name = f'{name}_{os.getpid()}_{time.time_ns()}'
+    cfg.log_level = 'WARNING'
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=10 ** 6)
+    return cfg
+
+
+def build_stepgen_cfg(gen_config: str, fold: int, seed: int, work_dir: str,
+                      num_folds: int = 10, epochs: Optional[int] = None,
+                      data_root: Optional[str] = None):
+    """STEP-Gen config trained on the fold's ``train`` subset only (no
+    val/test loops: nothing is selected on held-out data)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(gen_config)
+    _set_split(cfg.train_dataloader.dataset, fold, seed, num_folds,
+               data_root)
+    cfg.train_dataloader.dataset.subset = 'train'
+    cfg.train_dataloader.dataset.pop('extra_train', None)
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    _set_epochs(cfg, epochs)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', interval=cfg.train_cfg.max_epochs,
+        save_best=None, max_keep_ckpts=1)
+    return _finish(cfg, work_dir, seed, 'stepgen')
+
+
+def build_step_cfg(step_config: str, fold: int, seed: int, work_dir: str,
+                   train_source: str = 'real',
+                   gen_dir: Optional[str] = None,
+                   num_folds: int = 10,
+                   epochs: Optional[int] = None,
+                   data_root: Optional[str] = None):
+    """STEP config of one fold.
+
+    Args:
+        train_source (str): ``'real'`` (the fold's real train subset),
+            ``'augment'`` (real train + generated gaits as
+            ``extra_train``) or ``'synthetic'`` (generated gaits only,
+            TSTR). Val and test are always the fold's real subsets.
+        gen_dir (str, optional): Folder of ``features.h5``/``labels.h5``
+            of generated gaits, for ``'augment'``/``'synthetic'``.
+    """
+    from mmengine.config import Config
+    if train_source not in ('real', 'augment', 'synthetic'):
+        raise ValueError(f'unknown train_source {train_source!r}')
+    if train_source != 'real' and not gen_dir:
+        raise ValueError(f'train_source={train_source!r} needs gen_dir')
+    cfg = Config.fromfile(step_config)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        ds = cfg[key].dataset
+        _set_split(ds, fold, seed, num_folds, data_root)
+        ds.pop('extra_train', None)
+    cfg.val_dataloader.dataset.subset = 'val'
+    cfg.test_dataloader.dataset.subset = 'test'
+    train = cfg.train_dataloader.dataset
+    train.subset = 'train'
+    gen = dict(data_root=gen_dir, features_file=FEATURES_FILE,
+               labels_file=LABELS_FILE)
+    if train_source == 'augment':
+        train.extra_train = [gen]
+    elif train_source == 'synthetic':
+        train.update(gen)
+        train.update(protocol='all', affective_file=None)
+    _set_epochs(cfg, epochs)
+    return _finish(cfg, work_dir, seed, f'step_{train_source}')
+
+
+# --------------------------------------------------------------- leaks
+def dataset_keys(dataset) -> List[str]:
+    """Keys (``frame_dir``) of every gait of a dataset."""
+    return [dataset.get_data_info(i)['frame_dir'] for i in range(len(dataset))]
+
+
+def check_no_leak(dataset, gen_keys: Iterable[str], name: str) -> None:
+    """Raise if a generated gait is in ``dataset`` (a val/test subset)."""
+    gen_keys = set(gen_keys)
+    bad = [
+        dataset.get_data_info(i)['frame_dir'] for i in range(len(dataset))
+        if dataset.get_data_info(i).get('synthetic')
+        or dataset.get_data_info(i)['frame_dir'] in gen_keys
+    ]
+    if bad:
+        raise RuntimeError(f'LEAK: {len(bad)} generated gaits in the {name} '
+                           f'subset, e.g. {bad[:3]}')
+
+
+# ------------------------------------------------------------ training
+def train_and_test(cfg, gen_keys: Iterable[str] = ()):
+    """Train, reload the best-on-val checkpoint if any, test.
+
+    Returns:
+        tuple: ``(test metrics, runner)``; ``runner.model`` holds the
+        selected weights.
+    """
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    gen_keys = set(gen_keys)
+    if runner._val_dataloader is not None:
+        check_no_leak(runner.val_dataloader.dataset, gen_keys, 'val')
+    if runner._test_dataloader is not None:
+        check_no_leak(runner.test_dataloader.dataset, gen_keys, 'test')
+    runner.train()
+    metrics = {}
+    if runner._test_dataloader is not None:
+        best = runner.message_hub.get_info('best_ckpt')
+        if best and osp.isfile(best):
+            runner.load_checkpoint(best)
+        metrics = runner.test()
+    return metrics, runner
+
+
+def _top1(metrics: dict) -> float:
+    for key in ('acc/top1', 'top1'):
+        if key in metrics:
+            return float(metrics[key])
+    raise KeyError(f'no top-1 accuracy in the test metrics {list(metrics)}')
+
+
+@torch.no_grad()
+def extract(model, dataset_cfg: dict, batch_size: int = 64):
+    """Pooled backbone features, predicted and true labels of a dataset."""
+    from mmengine.runner import Runner
+    loader = Runner.build_dataloader(
+        dict(
+            batch_size=batch_size,
+            num_workers=0,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            dataset=dataset_cfg))
+    model.eval()
+    feats, preds, labels = [], [], []
+    for batch in loader:
+        data = model.data_preprocessor(batch, False)
+        x = model.extract_feat(data['inputs'], stage='backbone')
+        x = x[0] if isinstance(x, tuple) else x
+        if x.ndim == 5:  # (N, M, C, T, V)
+            x = x.flatten(3).mean(-1).mean(1)
+        elif x.ndim == 4:  # (N, C, T, V)
+            x = x.flatten(2).mean(-1)
+        feats.append(x.float().cpu())
+        out = model.test_step(batch)
+        preds += [int(ds.pred_scores.item.argmax()) for ds in out]
+        labels += [int(ds.gt_labels.item) for ds in batch['data_samples']]
+    return torch.cat(feats).numpy(), np.array(preds), np.array(labels)
+
+
+def _dataset_like(template: dict, **kw) -> dict:
+    ds = copy.deepcopy(dict(template))
+    ds.pop('extra_train', None)
+    ds.update(kw)
+    return ds
+
+
+def realism_stats(gaits) -> Dict[str, float]:
+    return dict(
+        bone_drift=float(np.mean(bone_length_drift(gaits))),
+        foot_slide=float(np.mean(foot_slide(gaits))))
+
+
+def real_train_gaits(step_cfg) -> List[np.ndarray]:
+    """The fold's real train gaits, normalised, unpadded."""
+    from mmaction.registry import DATASETS
+    ds = _dataset_like(step_cfg.train_dataloader.dataset, pipeline=[])
+    ds = DATASETS.build(ds)
+    return [
+        align_to_reference(ds.get_data_info(i)['keypoint'][0])
+        for i in range(len(ds))
+    ]
+
+
+def generate(gen_cfg, runner, out_dir: str, num_per_class: int,
+             seed: int) -> List[str]:
+    """Write generated gaits of the trained STEP-Gen; return their keys."""
+    sys.path.insert(0, osp.join(REPO, 'tools'))
+    try:
+        from generate_gaits import generate_gait_files
+    finally:
+        sys.path.pop(0)
+    ds_cfg = gen_cfg.train_dataloader.dataset
+    class_names = tuple(ds_cfg.get('class_names', EGAIT_CLASSES))
+    model = runner.model
+    feat_path, _ = generate_gait_files(
+        model, out_dir, num_per_class, class_names, seed=seed)
+    return [g['key'] for g in load_gait_files(feat_path, None, class_names)]
+
+
+# ----------------------------------------------------------------- run
+def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
+            step_config: str) -> dict:
+    """All variants of one fold and seed."""
+    root = osp.join(args.work_dir, f'fold{fold}_seed{seed}')
+    rec = dict(fold=fold, seed=seed)
+    kw = dict(num_folds=args.num_folds, data_root=args.data_root)
+
+    t0 = time.time()
+    cfg = build_step_cfg(step_config, fold, seed,
+                         osp.join(root, 'real_only'), 'real',
+                         epochs=args.step_epochs, **kw)
+    metrics, runner = train_and_test(cfg)
+    judge = runner.model
+    test_tpl = cfg.test_dataloader.dataset
+    f_train, _, _ = extract(
+        judge, _dataset_like(test_tpl, subset='train'))
+    f_test, _, _ = extract(judge, _dataset_like(test_tpl, subset='test'))
+    real = real_train_gaits(cfg)
+    rec['real_only'] = dict(top1=_top1(metrics),
+                            seconds=round(time.time() - t0, 1))
+    rec['real_reference'] = dict(
+        fgd=frechet_distance(f_train, f_test), **realism_stats(real))
+    print(f'[fold {fold} seed {seed}] real_only top1 '
+          f"{rec['real_only']['top1']:.4f}", flush=True)
+
+    for variant in args.variants:
+        if variant == 'real_only':
+            continue
+        t0 = time.time()
+        vdir = osp.join(root, variant)
+        gcfg = build_stepgen_cfg(gen_configs[variant], fold, seed,
+                                 osp.join(vdir, 'stepgen'),
+                                 epochs=args.gen_epochs, **kw)
+        _, gen_runner = train_and_test(gcfg)
+        t_gen_train = time.time() - t0
+        gen_dir = osp.join(vdir, 'generated')
+        gen_keys = generate(gcfg, gen_runner, gen_dir, args.num_per_class,
+                            seed)
+        del gen_runner
+        gen_gaits = [
+            g['joints'] for g in load_gait_files(
+                osp.join(gen_dir, FEATURES_FILE),
+                osp.join(gen_dir, LABELS_FILE), EGAIT_CLASSES)
+        ]
+        res = dict(num_generated=len(gen_keys),
+                   stepgen_train_seconds=round(t_gen_train, 1))
+        res.update(realism_stats(np.stack(gen_gaits)))
+        f_gen, p_gen, y_gen = extract(
+            judge,
+            _dataset_like(test_tpl, data_root=gen_dir,
+                          features_file=FEATURES_FILE,
+                          labels_file=LABELS_FILE, affective_file=None,
+                          protocol='all', subset='test'))
+        res['fgd'] = frechet_distance(f_gen, f_test)
+        res['fgd_vs_train'] = frechet_distance(f_gen, f_train)
+        res['fidelity'] = float((p_gen == y_gen).mean())
+
+        acfg = build_step_cfg(step_config, fold, seed,
+                              osp.join(vdir, 'step_augment'), 'augment',
+                              gen_dir, epochs=args.step_epochs, **kw)
+        metrics, _ = train_and_test(acfg, gen_keys)
+        res['top1'] = _top1(metrics)
+        tcfg = build_step_cfg(step_config, fold, seed,
+                              osp.join(vdir, 'step_tstr'), 'synthetic',
+                              gen_dir, epochs=args.step_epochs, **kw)
+        metrics, _ = train_and_test(tcfg, gen_keys)
+        res['tstr_top1'] = _top1(metrics)
+        res['seconds'] = round(time.time() - t0, 1)
+        rec[variant] = res
+        print(f'[fold {fold} seed {seed}] {variant}: top1 {res["top1"]:.4f}'
+              f' tstr {res["tstr_top1"]:.4f} fgd {res["fgd"]:.3g} '
+              f'(real {rec["real_reference"]["fgd"]:.3g}) bone '
+              f'{res["bone_drift"]:.4f} foot {res["foot_slide"]:.3f} '
+              f'fidelity {res["fidelity"]:.3f}', flush=True)
+    return rec
+
+
+def _mean_std(values: List[float]) -> tuple:
+    v = np.asarray(values, dtype=float)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
+    """Means (and stds) over runs per variant."""
+    summary = {}
+    ref = [r['real_reference'] for r in runs]
+    for variant in variants:
+        rows = [r[variant] for r in runs if variant in r]
+        if not rows:
+            continue
+        m, s = _mean_std([x['top1'] for x in rows])
+        out = dict(top1_mean=m, top1_std=s, n_runs=len(rows))
+        if variant == 'real_only':
+            out.update(
+                fgd_real_vs_real=_mean_std([x['fgd'] for x in ref])[0],
+                bone_drift=_mean_std([x['bone_drift'] for x in ref])[0],
+                foot_slide=_mean_std([x['foot_slide'] for x in ref])[0])
+        else:
+            out['tstr_top1'], out['tstr_top1_std'] = _mean_std(
+                [x['tstr_top1'] for x in rows])
+            for key in ('fgd', 'fgd_vs_train', 'bone_drift', 'foot_slide',
+                        'fidelity'):
+                out[key] = _mean_std([x[key] for x in rows])[0]
+            out['fgd_real_vs_real'] = _mean_std([x['fgd'] for x in ref])[0]
+            out['real_bone_drift'] = _mean_std(
+                [x['bone_drift'] for x in ref])[0]
+            out['real_foot_slide'] = _mean_std(
+                [x['foot_slide'] for x in ref])[0]
+        summary[variant] = out
+    return summary
+
+
+def markdown(summary: dict, settings: dict) -> str:
+    """The README table of a summary."""
+    lines = [
+        f"Protocol R (random stratified {settings['num_folds']}-fold), "
+        f"folds {settings['folds']}, seeds {settings['seeds']}; "
+        f"{settings['num_per_class']} generated gaits per class; written by "
+        '`python benchmarks/stepgen_augment.py` '
+        f"({settings['date']}).", '',
+        '| variant | STEP top-1 (mean ± std) | TSTR top-1 | FGD '
+        '(real vs real) | bone drift | foot slide (m/s) | fidelity | runs |',
+        '|---|---|---|---|---|---|---|---|'
+    ]
+    for variant, s in summary.items():
+        top1 = f"{100 * s['top1_mean']:.1f} ± {100 * s['top1_std']:.1f}"
+        if variant == 'real_only':
+            lines.append(
+                f"| {variant} | {top1} | - | ({s['fgd_real_vs_real']:.3g})"
+                f" | {s['bone_drift']:.4f} (real) | "
+                f"{s['foot_slide']:.3f} (real) | - | {s['n_runs']} |")
+        else:
+            lines.append(
+                f"| {variant} | {top1} | {100 * s['tstr_top1']:.1f} | "
+                f"{s['fgd']:.3g} ({s['fgd_real_vs_real']:.3g}) | "
+                f"{s['bone_drift']:.4f} | {s['foot_slide']:.3f} | "
+                f"{100 * s['fidelity']:.1f} | {s['n_runs']} |")
+    return '\n'.join(lines)
+
+
+def write_atomic(path: str, text: str) -> None:
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def update_readme(table: str, path: str = README) -> None:
+    """Replace the text between the markers of the README."""
+    text = open(path).read() if osp.isfile(path) else ''
+    block = f'{MARK_BEGIN}\n{table}\n{MARK_END}'
+    if MARK_BEGIN in text and MARK_END in text:
+        head = text.split(MARK_BEGIN)[0]
+        tail = text.split(MARK_END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip('\n') + '\n\n' + block + '\n'
+    write_atomic(path, text)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='STEP-Gen augmentation benchmark (protocol R)')
+    parser.add_argument('--folds', type=int, nargs='+', default=None,
+                        help='folds to run (default: all)')
+    parser.add_argument('--num-folds', type=int, default=10)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
+                        help='split and training seeds')
+    parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
+                        choices=VARIANTS)
+    parser.add_argument('--num-per-class', type=int, default=250,
+                        help='generated gaits per class and fold')
+    parser.add_argument('--gen-epochs', type=int, default=None,
+                        help='STEP-Gen epochs (default: the config\'s)')
+    parser.add_argument('--step-epochs', type=int, default=None,
+                        help='STEP epochs (default: the config\'s)')
+    parser.add_argument('--step-config', default=None,
+                        help=f'default: first of {STEP_CONFIG_GLOB}')
+    parser.add_argument('--gen-config', default=None,
+                        help='STEP-Gen config of stepgen_push_pull')
+    parser.add_argument('--gen-config-no-pushpull', default=None,
+                        help='STEP-Gen config of stepgen_no_push_pull')
+    parser.add_argument('--data-root', default=None,
+                        help='E-Gait folder (default: the configs\')')
+    parser.add_argument('--work-dir',
+                        default=osp.join(REPO, 'work_dirs',
+                                         'stepgen_augment'))
+    parser.add_argument('--out', default=None,
+                        help='result JSON (default: benchmarks/results/'
+                        'stepgen_random[_quick].json)')
+    parser.add_argument('--quick', action='store_true',
+                        help='smoke test: fold 0, 2 STEP-Gen and 1 STEP '
+                        'epochs, 8 gaits per class, no README update')
+    parser.add_argument('--no-resume', action='store_true',
+                        help='recompute runs cached in the work dir')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch threads (default: torch\'s)')
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.folds = args.folds or [0]
+        args.gen_epochs = args.gen_epochs or 2
+        args.step_epochs = args.step_epochs or 1
+        if args.num_per_class == parser.get_default('num_per_class'):
+            args.num_per_class = 8
+        args.work_dir = args.work_dir + '_quick'
+    args.folds = args.folds if args.folds is not None else list(
+        range(args.num_folds))
+    bad = [f for f in args.folds if not 0 <= f < args.num_folds]
+    if bad:
+        parser.error(f'folds {bad} outside 0..{args.num_folds - 1}')
+    args.out = args.out or osp.join(
+        RESULTS,
+        'stepgen_random_quick.json' if args.quick else 'stepgen_random.json')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    step_config = args.step_config or find_config(STEP_CONFIG_GLOB)
+    gen_configs = default_gen_configs() if not (
+        args.gen_config and args.gen_config_no_pushpull) else {}
+    if args.gen_config:
+        gen_configs['stepgen_push_pull'] = args.gen_config
+    if args.gen_config_no_pushpull:
+        gen_configs['stepgen_no_push_pull'] = args.gen_config_no_pushpull
+    settings = dict(
+        protocol='random', num_folds=args.num_folds, folds=args.folds,
+        seeds=args.seeds, variants=args.variants,
+        num_per_class=args.num_per_class, gen_epochs=args.gen_epochs,
+        step_epochs=args.step_epochs,
+        step_config=osp.relpath(step_config, REPO),
+        gen_configs={k: osp.relpath(v, REPO)
+                     for k, v in gen_configs.items()},
+        quick=args.quick)
+    sig = hashlib.sha1(json.dumps(
+        {k: v for k, v in settings.items() if k not in ('folds', 'seeds')},
+        sort_keys=True).encode()).hexdigest()[:12]
+    print(f'step config {step_config}\ngen configs {gen_configs}',
+          flush=True)
+    runs = []
+    t_start = time.time()
+    for seed in args.seeds:
+        for fold in args.folds:
+            cache = osp.join(args.work_dir, f'fold{fold}_seed{seed}',
+                             'run.json')
+            if not args.no_resume and osp.isfile(cache):
+                with open(cache) as f:
+                    cached = json.load(f)
+                if cached.get('signature') == sig:
+                    print(f'[fold {fold} seed {seed}] reusing {cache}')
+                    runs.append(cached['run'])
+                    continue
+            rec = run_one(args, fold, seed, gen_configs, step_config)
+            write_atomic(cache, json.dumps(dict(signature=sig, run=rec),
+                                           indent=2))
+            runs.append(rec)
+    settings['date'] = time.strftime('%Y-%m-%d')
+    settings['seconds'] = round(time.time() - t_start, 1)
+    summary = summarize(runs, args.variants)
+    result = dict(
+        benchmark='stepgen_augment', settings=settings, summary=summary,
+        runs=runs,
+        command='python benchmarks/stepgen_augment.py ' +
+        ' '.join(sys.argv[1:] if argv is None else argv))
+    write_atomic(args.out, json.dumps(result, indent=2))
+    table = markdown(summary, settings)
+    print(table)
+    if not args.quick:
+        update_readme(table)
+    print(f'wrote {args.out}')
+    return result
+
+
+if __name__ == '__main__':
+    main()

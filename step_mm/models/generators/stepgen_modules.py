@@ -1,0 +1,317 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+"""STEP-Gen's ST-GCN encoder and decoder (conditional VAE)."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmaction.models.backbones.stgcn import STGCNBlock
+from mmaction.models.utils import Graph
+from mmaction.registry import MODELS
+from mmengine.model import BaseModule, ModuleList
+
+from step_mm.skeleton import EGAIT_LAYOUT, REFERENCE_POSE
+
+_GRAPH = dict(layout=EGAIT_LAYOUT, mode='stgcn_spatial')
+
+
+def _adjacency(graph_cfg: dict) -> torch.Tensor:
+    return torch.tensor(Graph(**graph_cfg).A, dtype=torch.float32)
+
+
+def _kinematic_tree(graph_cfg: dict, num_joints: int):
+    """Bones ``(child, parent)`` of a tree layout and the ``(V, B)`` matrix
+    summing, for every joint, the bones on its path from the root."""
+    layout = graph_cfg.get('layout')
+    if not isinstance(layout, dict) or 'inward' not in layout:
+        raise ValueError("STEPGenDecoder(output_mode='kinematic') needs a "
+                         'layout dict with (child, parent) `inward` pairs, '
+                         f'got {layout!r}')
+    bones = [tuple(int(i) for i in b) for b in layout['inward']]
+    parent = {c: p for c, p in bones}
+    root = layout.get('center', 0)
+    if len(parent) != len(bones) or len(bones) != num_joints - 1 or \
+            root in parent:
+        raise ValueError('STEPGenDecoder: the layout is not a tree rooted at'
+                         f' joint {root}: {bones}')
+    index = {c: j for j, (c, _) in enumerate(bones)}
+    paths = torch.zeros(num_joints, len(bones))
+    for v in range(num_joints):
+        u, steps = v, 0
+        while u != root:
+            if u not in parent or steps > num_joints:
+                raise ValueError(f'STEPGenDecoder: joint {v} has no path to '
+                                 f'the root in {bones}')
+            paths[v, index[u]] = 1.0
+            u, steps = parent[u], steps + 1
+    return bones, paths
+
+
+def _tcn_length(T: int, stride: int, kernel_size: int = 9) -> int:
+    """Output length of mmaction's ``unit_tcn`` (padding ``(k - 1) // 2``).
+    """
+    pad = (kernel_size - 1) // 2
+    return (T + 2 * pad - kernel_size) // stride + 1
+
+
+@MODELS.register_module()
+class STEPGenEncoder(BaseModule):
+    """ST-GCN encoder of a gait and its emotion, to a Gaussian posterior.
+
+    The one-hot emotion is broadcast over frames and joints and concatenated
+    to the joint coordinates as extra channels. ST-GCN blocks (mmaction2's
+    :class:`STGCNBlock` on the E-Gait graph) downsample time; the features
+    are averaged over joints, and the remaining ``(C, T')`` map (which keeps
+    the phase of the gait, needed to reconstruct it) is projected to the
+    mean and log-variance of the latent code.
+
+    Args:
+        graph_cfg (dict): Graph of mmaction2's ``Graph``. Defaults to the
+            E-Gait layout, ``'stgcn_spatial'`` mode.
+        in_channels (int): Coordinates per joint. Defaults to 3.
+        num_classes (int): Number of emotions. Defaults to 4.
+        num_frames (int): Input length. Defaults to 75.
+        latent_dim (int): Latent size. Defaults to 32.
+        channels (Sequence[int]): Output channels of each ST-GCN block.
+            Defaults to ``(32, 64, 64)``.
+        strides (Sequence[int]): Temporal stride of each block.
+            Defaults to ``(2, 2, 1)``.
+        head_channels (int): Channels kept per frame and joint before the
+            projection to the latent. Defaults to 8.
+        dropout (float): Dropout in the temporal units. Defaults to 0.
+        init_cfg (dict or list[dict], optional): Defaults to None.
+
+    Examples:
+        >>> import torch
+        >>> enc = STEPGenEncoder()
+        >>> mu, logvar = enc(torch.randn(2, 75, 16, 3), torch.eye(4)[:2])
+        >>> mu.shape, logvar.shape
+        (torch.Size([2, 32]), torch.Size([2, 32]))
+    """
+
+    def __init__(self,
+                 graph_cfg: dict = _GRAPH,
+                 in_channels: int = 3,
+                 num_classes: int = 4,
+                 num_frames: int = 75,
+                 latent_dim: int = 32,
+                 channels: Sequence[int] = (32, 48, 48),
+                 strides: Sequence[int] = (2, 2, 1),
+                 head_channels: int = 8,
+                 dropout: float = 0.0,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if len(channels) != len(strides) or not channels:
+            raise ValueError('STEPGenEncoder: channels and strides must be '
+                             f'non-empty and equally long, got {channels} '
+                             f'and {strides}')
+        A = _adjacency(graph_cfg)
+        self.num_joints = A.shape[-1]
+        self.in_channels = in_channels
+        self.num_classes = num_classes
+        self.num_frames = num_frames
+        self.latent_dim = latent_dim
+        self.data_bn = nn.BatchNorm1d(in_channels * self.num_joints)
+        blocks = []
+        c_in, T = in_channels + num_classes, num_frames
+        for i, (c_out, s) in enumerate(zip(channels, strides)):
+            blocks.append(
+                STGCNBlock(
+                    c_in, c_out, A.clone(), stride=s, residual=i > 0,
+                    tcn_dropout=dropout))
+            c_in, T = c_out, _tcn_length(T, s)
+        self.blocks = ModuleList(blocks)
+        self.out_frames = T
+        self.reduce = nn.Conv2d(c_in, head_channels, 1)
+        self.head = nn.Linear(head_channels * T * self.num_joints,
+                              2 * latent_dim)
+        self.logvar_bound = 10.0
+
+    def forward(self, gaits: torch.Tensor,
+                onehot: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Encode gaits.
+
+        Args:
+            gaits (torch.Tensor): ``(N, T, V, C)`` joint positions.
+            onehot (torch.Tensor): ``(N, num_classes)`` emotions.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: ``mu`` and ``logvar``, each
+            ``(N, latent_dim)``.
+        """
+        N, T, V, C = gaits.shape
+        if (T, V, C) != (self.num_frames, self.num_joints, self.in_channels):
+            raise ValueError(
+                f'STEPGenEncoder expects gaits (N, {self.num_frames}, '
+                f'{self.num_joints}, {self.in_channels}), got '
+                f'{tuple(gaits.shape)} (use GaitToLength(clip_len='
+                f'{self.num_frames}) in the pipeline)')
+        x = gaits.permute(0, 2, 3, 1).reshape(N, V * C, T)
+        x = self.data_bn(x).view(N, V, C, T).permute(0, 2, 3, 1)
+        cond = onehot.to(x.dtype)[:, :, None, None].expand(-1, -1, T, V)
+        x = torch.cat([x, cond], 1)  # (N, C + K, T, V)
+        for block in self.blocks:
+            x = block(x)
+        x = self.reduce(x).flatten(1)  # keep time and joints
+        mu, logvar = self.head(x).chunk(2, dim=1)
+        # a soft bound (|logvar| < 10) keeps an early bad step from
+        # sampling codes of size exp(huge)
+        return mu, self.logvar_bound * torch.tanh(logvar / self.logvar_bound)
+
+
+@MODELS.register_module()
+class STEPGenDecoder(BaseModule):
+    """ST-GCN decoder of a latent code and an emotion, to a gait.
+
+    ``[z, one-hot]`` is projected to a ``(seed_channels, T0, V)`` seed and
+    added to a learned spatio-temporal positional embedding of the same
+    shape, so every frame and joint starts from its own code. ST-GCN blocks
+    run at the lengths in ``frames`` (linear temporal upsampling between
+    them). The root joint is fixed at the origin. Two output heads:
+
+    - ``'positions'``: a 1x1 convolution gives each joint's offset from the
+      reference pose;
+    - ``'kinematic'``: the 1x1 convolution gives, for every bone, a change
+      of its reference direction (normalised to a unit vector per frame),
+      and a linear layer of ``[z, one-hot]`` gives the gait's bone lengths
+      (the reference lengths times ``exp(0.5 tanh(.))``, i.e. 0.6 to 1.65
+      times, constant over time); joints
+      are placed along the skeleton tree from the root. Bones are rigid by
+      construction, so the decoder needs not trade motion for rigidity.
+
+    Args:
+        graph_cfg (dict): Graph of mmaction2's ``Graph``. Defaults to the
+            E-Gait layout, ``'stgcn_spatial'`` mode.
+        out_channels (int): Coordinates per joint. Defaults to 3.
+        num_classes (int): Number of emotions. Defaults to 4.
+        latent_dim (int): Latent size. Defaults to 32.
+        seed_channels (int): Channels of the seed. Defaults to 16.
+        channels (Sequence[int]): Output channels of each ST-GCN block.
+            Defaults to ``(48, 32, 16)``.
+        frames (Sequence[int]): Temporal length each block runs at; the
+            first is the seed length, the last the output length.
+            Defaults to ``(19, 38, 75)``.
+        output_mode (str): ``'positions'`` or ``'kinematic'``.
+            Defaults to ``'positions'``.
+        dropout (float): Dropout in the temporal units. Defaults to 0.
+        init_cfg (dict or list[dict], optional): Defaults to None.
+
+    Examples:
+        >>> import torch
+        >>> dec = STEPGenDecoder()
+        >>> dec(torch.randn(2, 32), torch.eye(4)[:2]).shape
+        torch.Size([2, 75, 16, 3])
+    """
+
+    def __init__(self,
+                 graph_cfg: dict = _GRAPH,
+                 out_channels: int = 3,
+                 num_classes: int = 4,
+                 latent_dim: int = 32,
+                 seed_channels: int = 16,
+                 channels: Sequence[int] = (48, 32, 16),
+                 frames: Sequence[int] = (19, 38, 75),
+                 output_mode: str = 'positions',
+                 dropout: float = 0.0,
+                 init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if output_mode not in ('positions', 'kinematic'):
+            raise ValueError("STEPGenDecoder: output_mode must be "
+                             f"'positions' or 'kinematic', got "
+                             f'{output_mode!r}')
+        if len(channels) != len(frames) or not channels:
+            raise ValueError('STEPGenDecoder: channels and frames must be '
+                             f'non-empty and equally long, got {channels} '
+                             f'and {frames}')
+        A = _adjacency(graph_cfg)
+        V = A.shape[-1]
+        self.num_joints = V
+        self.out_channels = out_channels
+        self.num_classes = num_classes
+        self.latent_dim = latent_dim
+        self.frames = tuple(int(t) for t in frames)
+        self.num_frames = self.frames[-1]
+        c0, t0 = seed_channels, self.frames[0]
+        self.seed_channels = c0
+        self.project = nn.Linear(latent_dim + num_classes, c0 * t0 * V)
+        self.pos_embed = nn.Parameter(torch.zeros(1, c0, t0, V))
+        nn.init.normal_(self.pos_embed, std=0.02)
+        blocks = []
+        c_in = c0
+        for c_out in channels:
+            blocks.append(
+                STGCNBlock(c_in, c_out, A.clone(), tcn_dropout=dropout))
+            c_in = c_out
+        self.blocks = ModuleList(blocks)
+        self.out = nn.Conv2d(c_in, out_channels, 1)
+        nn.init.normal_(self.out.weight, std=1e-3)
+        nn.init.zeros_(self.out.bias)
+        if out_channels == 3 and V == len(REFERENCE_POSE):
+            base = torch.from_numpy(REFERENCE_POSE.copy())
+        else:
+            base = torch.zeros(V, out_channels)
+        self.register_buffer('base_pose', base, persistent=False)
+        root_mask = torch.ones(V, 1)
+        root_mask[0] = 0
+        self.register_buffer('root_mask', root_mask, persistent=False)
+        self.output_mode = output_mode
+        if output_mode == 'kinematic':
+            if out_channels != 3:
+                raise ValueError("STEPGenDecoder(output_mode='kinematic') "
+                                 'needs out_channels=3')
+            bones, paths = _kinematic_tree(graph_cfg, V)
+            self.bone_child = [c for c, _ in bones]
+            ref = base[self.bone_child] - base[[p for _, p in bones]]
+            ref_len = ref.norm(dim=-1).clamp_min(1e-3)
+            self.register_buffer('bone_paths', paths, persistent=False)
+            self.register_buffer('ref_dir', ref / ref_len[:, None],
+                                 persistent=False)
+            self.register_buffer('ref_len', ref_len, persistent=False)
+            self.length_head = nn.Linear(latent_dim + num_classes,
+                                         len(bones))
+            nn.init.zeros_(self.length_head.weight)
+            nn.init.zeros_(self.length_head.bias)
+
+    def forward(self,
+                z: torch.Tensor,
+                onehot: torch.Tensor,
+                num_frames: Optional[int] = None) -> torch.Tensor:
+        """Decode latent codes.
+
+        Args:
+            z (torch.Tensor): ``(N, latent_dim)``.
+            onehot (torch.Tensor): ``(N, num_classes)`` emotions.
+            num_frames (int, optional): Output length; None uses
+                ``frames[-1]``.
+
+        Returns:
+            torch.Tensor: ``(N, T, V, C)`` joint positions, root at 0.
+        """
+        N = z.shape[0]
+        frames = list(self.frames)
+        if num_frames is not None:
+            if num_frames < 2:
+                raise ValueError(f'STEPGenDecoder: num_frames must be >= 2,'
+                                 f' got {num_frames}')
+            frames[-1] = int(num_frames)
+        cond = torch.cat([z, onehot.to(z.dtype)], 1)
+        code = self.project(cond)
+        x = code.view(N, self.seed_channels, frames[0],
+                      self.num_joints) + self.pos_embed
+        for block, T in zip(self.blocks, frames):
+            if x.shape[2] != T:
+                x = F.interpolate(
+                    x, size=(T, self.num_joints), mode='bilinear',
+                    align_corners=False)
+            x = block(x)
+        x = self.out(x).permute(0, 2, 3, 1)  # (N, T, V, C)
+        if self.output_mode == 'positions':
+            return (x + self.base_pose) * self.root_mask
+        # kinematic: unit bone directions, per-gait lengths, tree sums
+        direction = x[:, :, self.bone_child] + self.ref_dir  # (N, T, B, 3)
+        direction = direction / torch.sqrt(
+            (direction**2).sum(-1, keepdim=True) + 1e-8)
+        scale = torch.exp(0.5 * torch.tanh(self.length_head(cond)))
+        length = self.ref_len * scale  # (N, B)
+        bones = direction * length[:, None, :, None]
+        return torch.einsum('vb,ntbc->ntvc', self.bone_paths, bones)

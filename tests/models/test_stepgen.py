@@ -1,0 +1,199 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmaction.registry import DATASETS, MODELS
+from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper
+from mmengine.structures import LabelData
+
+from step_mm.models.generators import (STEPGen, STEPGenDecoder,
+                                       STEPGenEncoder)
+from step_mm.skeleton import EGAIT_LAYOUT
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'step_gen', '*.py')))
+MAIN = [c for c in CONFIGS if 'no-pushpull' not in c][0]
+
+
+def _samples(labels):
+    out = []
+    for k in labels:
+        ds = ActionDataSample()
+        ds.gt_labels = LabelData(item=torch.tensor(k))
+        out.append(ds)
+    return out
+
+
+def _tiny_batch(tiny_egait, cfg, n=4):
+    """``n`` gaits of the tiny data set through the config's pipeline."""
+    ds_cfg = cfg.train_dataloader.dataset.copy()
+    ds_cfg.update(data_root=tiny_egait, protocol='all')
+    ds = DATASETS.build(ds_cfg)
+    return pseudo_collate([ds[i] for i in range(n)])
+
+
+def test_encoder_decoder_shapes():
+    enc = STEPGenEncoder(channels=(8, 16, 16), strides=(2, 2, 1))
+    mu, logvar = enc(torch.randn(3, 75, 16, 3), torch.eye(4)[:3])
+    assert mu.shape == logvar.shape == (3, 32)
+    assert enc.out_frames == 19
+    with pytest.raises(ValueError, match='GaitToLength'):
+        enc(torch.randn(3, 50, 16, 3), torch.eye(4)[:3])
+    dec = STEPGenDecoder(channels=(16, 8, 8), latent_dim=32)
+    with torch.no_grad():
+        out = dec(torch.randn(3, 32), torch.eye(4)[:3])
+    assert out.shape == (3, 75, 16, 3)
+    assert float(out[:, :, 0].abs().max()) == 0.0  # root fixed at 0
+    assert dec(torch.randn(2, 32), torch.eye(4)[:2], 40).shape == (2, 40,
+                                                                   16, 3)
+
+
+def test_kinematic_decoder_has_rigid_bones():
+    from step_mm.models.losses import bone_length_variation
+    from step_mm.skeleton import REFERENCE_POSE
+    torch.manual_seed(0)
+    dec = STEPGenDecoder(channels=(16, 8, 8), output_mode='kinematic')
+    with torch.no_grad():
+        start = dec(torch.zeros(1, 32), torch.eye(4)[:1])
+        # at initialisation: the reference pose
+        ref = torch.from_numpy(REFERENCE_POSE)
+        assert float((start[0] - ref).abs().max()) < 0.02
+        torch.nn.init.normal_(dec.out.weight, std=1.0)
+        torch.nn.init.normal_(dec.length_head.weight, std=1.0)
+        out = dec(torch.randn(3, 32), torch.eye(4)[:3])
+    assert out.shape == (3, 75, 16, 3)
+    assert float(out[:, :, 0].abs().max()) == 0.0
+    assert float(out.std(1).mean()) > 0.01  # it moves ...
+    assert float(bone_length_variation(out).max()) < 1e-10  # ... rigidly
+    # per-gait lengths: gaits differ in size
+    lengths = (out[:, 0, 12] - out[:, 0, 11]).norm(dim=-1)
+    assert float(lengths.max() - lengths.min()) > 1e-3
+    bad = dict(layout=dict(num_node=16, inward=[(1, 0)], center=0),
+               mode='stgcn_spatial')
+    with pytest.raises(ValueError, match='tree'):
+        STEPGenDecoder(graph_cfg=bad, output_mode='kinematic')
+    with pytest.raises(ValueError, match='output_mode'):
+        STEPGenDecoder(output_mode='angles')
+
+
+def test_encoder_bounds_logvar():
+    enc = STEPGenEncoder(channels=(8, 8, 8))
+    torch.nn.init.constant_(enc.head.bias, 1e3)
+    with torch.no_grad():
+        _, logvar = enc(torch.randn(2, 75, 16, 3), torch.eye(4)[:2])
+    assert float(logvar.max()) <= 10.0
+
+
+def test_decoder_has_temporal_structure():
+    """Frames differ: the decoder is not fed one constant per-frame code."""
+    torch.manual_seed(0)
+    dec = STEPGenDecoder(channels=(16, 8, 8))
+    torch.nn.init.normal_(dec.out.weight, std=1.0)
+    dec.eval()
+    out = dec(torch.zeros(1, 32), torch.eye(4)[:1])
+    frame_diff = (out[:, 1:] - out[:, :-1]).abs().amax()
+    assert float(frame_diff) > 1e-3
+    # and the output depends on the latent code and on the emotion
+    other_z = dec(torch.ones(1, 32), torch.eye(4)[:1])
+    other_y = dec(torch.zeros(1, 32), torch.eye(4)[1:2])
+    assert float((out - other_z).abs().max()) > 1e-4
+    assert float((out - other_y).abs().max()) > 1e-4
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_config_builds(config):
+    cfg = Config.fromfile(config)
+    model = MODELS.build(cfg.model)
+    assert isinstance(model, STEPGen)
+    gen = model.generate([0, 1, 2, 3])
+    assert gen.shape == (4, cfg.model.decoder.frames[-1], 16, 3)
+    graph = cfg.model.encoder.graph_cfg
+    assert graph['layout']['num_node'] == EGAIT_LAYOUT['num_node']
+    assert [tuple(p) for p in graph['layout']['inward']] == [
+        tuple(p) for p in EGAIT_LAYOUT['inward']]
+    assert cfg.model.decoder.graph_cfg == graph
+    assert cfg.train_dataloader.dataset.type == 'EGaitDataset'
+    assert cfg.optim_wrapper.optimizer.type == 'Adam'
+
+
+def test_default_train_step_is_used():
+    assert 'train_step' not in STEPGen.__dict__
+    assert STEPGen.train_step is BaseModel.train_step
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_train_step_from_config(config, tiny_egait):
+    torch.manual_seed(0)
+    cfg = Config.fromfile(config)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
+    batch = _tiny_batch(tiny_egait, cfg)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    log = model.train_step(batch, optim)
+    assert all(torch.isfinite(v) for v in log.values())
+    assert {'loss', 'loss_recon', 'loss_kl', 'kl'} <= set(log)
+    pushpull = cfg.model.loss_pushpull.loss_weight > 0
+    assert ('loss_pull' in log) == pushpull
+    changed = [
+        k for k, v in model.named_parameters()
+        if not torch.equal(v.detach(), before[k])
+    ]
+    assert any(k.startswith('encoder.') for k in changed)
+    assert any(k.startswith('decoder.') for k in changed)
+    if pushpull:
+        assert float(model.loss_pushpull.feat_count) == 4
+
+
+def test_predict_and_tensor_modes(tiny_egait):
+    cfg = Config.fromfile(MAIN)
+    model = MODELS.build(cfg.model)
+    model.eval()
+    batch = _tiny_batch(tiny_egait, cfg, n=4)
+    data = model.data_preprocessor(batch, False)
+    assert data['inputs'].shape == (4, 1, 1, 75, 16, 3)
+    labels = [int(d.gt_labels.item) for d in data['data_samples']]
+    out = model(**data, mode='predict')
+    assert len(out) == 4
+    for ds, k in zip(out, labels):
+        assert ds.generated_gait.shape == (75, 16, 3)
+        assert ds.real_gait.shape == (75, 16, 3)
+        assert int(ds.gt_labels.item) == k
+    recon = model(**data, mode='tensor')
+    assert recon.shape == (4, 75, 16, 3)
+    with pytest.raises(RuntimeError, match='invalid mode'):
+        model(**data, mode='nope')
+    with pytest.raises(ValueError, match='one clip of one person'):
+        model(torch.zeros(4, 1, 2, 75, 16, 3), data['data_samples'],
+              mode='tensor')
+
+
+def test_generate_priors_and_seeding():
+    model = MODELS.build(Config.fromfile(MAIN).model)
+    g1 = model.generate([0, 1], generator=torch.Generator().manual_seed(3))
+    g2 = model.generate([0, 1], generator=torch.Generator().manual_seed(3))
+    assert torch.equal(g1, g2)
+    z = model.sample_prior(4000, 'reference',
+                           torch.Generator().manual_seed(0))
+    assert float(z.mean()) == pytest.approx(-1.5, abs=0.05)
+    assert float(z.std()) == pytest.approx(3.0, abs=0.05)
+    z = model.sample_prior(4000, 'normal', torch.Generator().manual_seed(0))
+    assert float(z.mean()) == pytest.approx(0.0, abs=0.05)
+    model.train()
+    model.generate([2], prior='reference')
+    assert model.training  # mode restored
+    with pytest.raises(ValueError, match='labels must lie'):
+        model.generate([4])
+    with pytest.raises(ValueError, match='prior'):
+        model.generate([0], prior='uniform')
+    with pytest.raises(ValueError, match='gt_labels'):
+        model.loss(torch.zeros(1, 1, 1, 75, 16, 3), [ActionDataSample()])
+    with pytest.raises(ValueError, match='labels must lie'):
+        model.loss(torch.zeros(2, 1, 1, 75, 16, 3), _samples([0, 5]))

@@ -1,0 +1,198 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+import glob
+import importlib.util
+import os.path as osp
+import re
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmaction.registry import DATASETS, MODELS
+from mmengine.config import Config
+
+from step_mm.datasets import EGAIT_CLASSES, read_h5_arrays, write_gait_h5
+from step_mm.testing import make_fake_gait
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+GEN_CONFIG = sorted(
+    c for c in glob.glob(osp.join(REPO, 'configs', 'step_gen', '*.py'))
+    if 'no-pushpull' not in c)[0]
+# render() builds animations that the error-path checks never save
+pytestmark = pytest.mark.filterwarnings('ignore:Animation was deleted')
+STEP_CONFIGS = sorted(
+    glob.glob(osp.join(REPO, 'configs', 'step', 'step_*egait*.py')))
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope='module')
+def tools():
+    return _load('generate_gaits', osp.join(REPO, 'tools',
+                                            'generate_gaits.py'))
+
+
+@pytest.fixture(scope='module')
+def generated(tools, tmp_path_factory):
+    """Four gaits per class from an (untrained) STEP-Gen."""
+    model = MODELS.build(Config.fromfile(GEN_CONFIG).model)
+    out = str(tmp_path_factory.mktemp('generated'))
+    feat, labels = tools.generate_gait_files(
+        model, out, 4, EGAIT_CLASSES, seed=0, batch_size=5)
+    return out, feat, labels
+
+
+def test_generated_files_load_with_correct_labels(generated):
+    out, feat, labels = generated
+    arrays = read_h5_arrays(feat)
+    assert len(arrays) == 16
+    assert all(re.fullmatch(r'\d{5}_(Happy|Angry|Sad|Neutral)', k)
+               for k in arrays)
+    assert all(v.shape == (75, 48) for v in arrays.values())
+    stored = read_h5_arrays(labels)
+    for labels_file in (None, 'labels.h5'):
+        ds = DATASETS.build(
+            dict(type='EGaitDataset', data_root=out, pipeline=[],
+                 labels_file=labels_file, protocol='all'))
+        assert len(ds) == 16
+        for i in range(len(ds)):
+            info = ds.get_data_info(i)
+            name = info['frame_dir'].split('_')[1].lower()
+            assert info['label'] == EGAIT_CLASSES.index(name)
+            assert info['label'] == int(stored[info['frame_dir']])
+            assert info['keypoint'].shape == (1, 75, 16, 3)
+    counts = np.bincount([int(v) for v in stored.values()])
+    assert counts.tolist() == [4, 4, 4, 4]
+
+
+def test_generate_cli(tools, tmp_path, monkeypatch):
+    model = MODELS.build(Config.fromfile(GEN_CONFIG).model)
+    ckpt = str(tmp_path / 'stepgen.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    argv = ['generate_gaits.py', GEN_CONFIG, ckpt, '--num-per-class', '3',
+            '--out', str(tmp_path / 'gen'), '--prior', 'reference',
+            '--seed', '1', '--suffix', '_x']
+    monkeypatch.setattr(sys, 'argv', argv)
+    tools.main()
+    feats = read_h5_arrays(str(tmp_path / 'gen' / 'features_x.h5'))
+    assert len(feats) == 12
+    assert osp.isfile(tmp_path / 'gen' / 'labels_x.h5')
+    # the same seed gives the same gaits
+    monkeypatch.setattr(sys, 'argv', argv[:-4] + ['--out',
+                                                  str(tmp_path / 'gen2'),
+                                                  '--seed', '1', '--suffix',
+                                                  '_x'])
+    tools.main()
+    again = read_h5_arrays(str(tmp_path / 'gen2' / 'features_x.h5'))
+    assert all(np.array_equal(feats[k], again[k]) for k in feats)
+    with pytest.raises(FileNotFoundError, match='checkpoint'):
+        tools.load_generator(GEN_CONFIG, str(tmp_path / 'missing.pth'))
+    with pytest.raises(ValueError, match='num_per_class'):
+        tools.generate_gait_files(model, str(tmp_path), 0)
+
+
+def test_visualize_gaits(tmp_path, monkeypatch):
+    vis = _load('visualize_gaits',
+                osp.join(REPO, 'tools', 'analysis_tools',
+                         'visualize_gaits.py'))
+    rng = np.random.default_rng(0)
+    real = str(tmp_path / 'real.h5')
+    gen = str(tmp_path / 'gen.h5')
+    write_gait_h5(real, {f'r{i}': make_fake_gait(5, i, rng)
+                         for i in range(3)})
+    write_gait_h5(gen, {f'{i:05d}_Happy': make_fake_gait(4, 0, rng)
+                        for i in range(2)})
+    out = str(tmp_path / 'out.gif')
+    png = str(tmp_path / 'frame.png')
+    monkeypatch.setattr(sys, 'argv', [
+        'visualize_gaits.py', '--real', real, '--gen', gen, '--out', out,
+        '--num', '2', '--frame-png', png, '--dpi', '30'
+    ])
+    vis.main()
+    assert osp.getsize(out) > 0 and osp.getsize(png) > 0
+    rows = [vis.select_gaits(real, 2, keys=['r2'])]
+    assert [k for k, _ in rows[0]] == ['r2']
+    fig, anim, _ = vis.render(rows, ['real'], dpi=30)
+    with pytest.raises(ValueError, match='.gif or .mp4'):
+        vis.save_animation(anim, str(tmp_path / 'x.avi'), 30, 30)
+    if not vis.animation.writers.is_available('ffmpeg'):
+        with pytest.raises(RuntimeError, match='ffmpeg'):
+            vis.save_animation(anim, str(tmp_path / 'x.mp4'), 30, 30)
+
+
+@pytest.mark.skipif(not STEP_CONFIGS, reason='no STEP config yet')
+def test_augmentation_never_leaks_into_val_or_test(tiny_egait, generated,
+                                                   tmp_path):
+    bench = _load('stepgen_augment',
+                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    gen_dir, feat, _ = generated
+    gen_keys = set(read_h5_arrays(feat))
+    kw = dict(num_folds=5, data_root=tiny_egait)
+
+    def build(cfg, key):
+        return DATASETS.build(cfg[key].dataset)
+
+    for source in ('augment', 'synthetic'):
+        cfg = bench.build_step_cfg(STEP_CONFIGS[0], 1, 0, str(tmp_path),
+                                   source, gen_dir, **kw)
+        train = build(cfg, 'train_dataloader')
+        val = build(cfg, 'val_dataloader')
+        test = build(cfg, 'test_dataloader')
+        train_keys = set(bench.dataset_keys(train))
+        assert gen_keys <= train_keys
+        if source == 'synthetic':
+            assert train_keys == gen_keys
+        else:
+            assert len(train_keys) > len(gen_keys)
+        for ds, name in ((val, 'val'), (test, 'test')):
+            keys = set(bench.dataset_keys(ds))
+            assert keys and not keys & gen_keys
+            assert not any(
+                ds.get_data_info(i).get('synthetic') for i in range(len(ds)))
+            bench.check_no_leak(ds, gen_keys, name)
+        with pytest.raises(RuntimeError, match='LEAK'):
+            bench.check_no_leak(train, gen_keys, 'train')
+    # STEP-Gen learns from the fold's train subset only
+    gcfg = bench.build_stepgen_cfg(GEN_CONFIG, 1, 0, str(tmp_path), **kw)
+    assert gcfg.val_dataloader is None and gcfg.test_dataloader is None
+    gen_train = set(bench.dataset_keys(build(gcfg, 'train_dataloader')))
+    assert not gen_train & set(bench.dataset_keys(test))
+    assert not gen_train & set(bench.dataset_keys(val))
+
+
+def test_augment_summary_and_readme_block(tmp_path):
+    bench = _load('stepgen_augment',
+                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    gen = dict(top1=0.6, tstr_top1=0.4, fgd=2.0, fgd_vs_train=1.5,
+               bone_drift=0.01, foot_slide=0.7, fidelity=0.5)
+    runs = [
+        dict(fold=f, seed=0, real_only=dict(top1=0.5 + 0.1 * f),
+             real_reference=dict(fgd=1.0, bone_drift=0.006, foot_slide=0.6),
+             stepgen_push_pull=dict(gen), stepgen_no_push_pull=dict(gen))
+        for f in range(2)
+    ]
+    summary = bench.summarize(runs, bench.VARIANTS)
+    assert set(summary) == set(bench.VARIANTS)
+    assert summary['real_only']['top1_mean'] == pytest.approx(0.55)
+    assert summary['real_only']['top1_std'] == pytest.approx(0.0707, 1e-3)
+    for v in bench.GEN_VARIANTS:
+        assert {'top1_mean', 'top1_std', 'tstr_top1', 'fgd', 'bone_drift',
+                'foot_slide', 'fidelity', 'n_runs'} <= set(summary[v])
+        assert summary[v]['n_runs'] == 2
+    table = bench.markdown(summary, dict(num_folds=10, folds=[0, 1],
+                                         seeds=[0], num_per_class=8,
+                                         date='today'))
+    readme = str(tmp_path / 'README.md')
+    with open(readme, 'w') as f:
+        f.write(f'# x\n\n{bench.MARK_BEGIN}\nSTALE-TABLE\n{bench.MARK_END}\ntail\n')
+    bench.update_readme(table, readme)
+    text = open(readme).read()
+    assert 'STALE-TABLE' not in text and text.endswith('tail\n')
+    assert '| stepgen_push_pull | 60.0 ± 0.0 |' in text
+    bench.update_readme(table, readme)  # idempotent
+    assert open(readme).read() == text

@@ -1,0 +1,165 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+"""Generate labelled gaits with a trained STEP-Gen model.
+
+Writes ``DIR/features<suffix>.h5`` (keys ``NNNNN_<Emotion>``, values
+``(T, 48)``, the official E-Gait layout) and ``DIR/labels<suffix>.h5``,
+loadable by ``EGaitDataset(data_root=DIR, features_file=...,
+labels_file=None)`` (labels from the keys) or with the labels file::
+
+    python tools/generate_gaits.py CONFIG CKPT --num-per-class 1000 \
+        --out work_dirs/gen [--prior normal|reference] [--seed 0]
+"""
+import argparse
+import os.path as osp
+import time
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+import step_mm  # noqa: F401
+from step_mm.datasets import EGAIT_CLASSES, write_gait_h5
+
+
+def parse_args():
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description='Generate labelled gaits with a trained STEP-Gen model')
+    parser.add_argument('config', help='STEP-Gen config file')
+    parser.add_argument('checkpoint', help='STEP-Gen checkpoint')
+    parser.add_argument(
+        '--num-per-class', type=int, required=True,
+        help='gaits generated for each emotion')
+    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument(
+        '--prior', choices=('normal', 'reference'), default='normal',
+        help="latent prior: 'normal' = N(0, I) (the training prior), "
+        "'reference' = N(-1.5, 3^2) as the STEP reference code samples")
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--batch-size', type=int, default=512, help='gaits per forward')
+    parser.add_argument(
+        '--suffix', default='',
+        help='file name suffix: features<suffix>.h5, labels<suffix>.h5')
+    parser.add_argument(
+        '--num-frames', type=int, default=None,
+        help='length of the generated gaits (default: the model\'s)')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value (mmengine syntax)')
+    return parser.parse_args()
+
+
+def load_generator(config, checkpoint: Optional[str],
+                   device: str = 'cpu') -> Tuple[torch.nn.Module, tuple]:
+    """Build STEP-Gen from a config (path or Config) and load weights.
+
+    Args:
+        config (str | Config): The config.
+        checkpoint (str, optional): Weights; None keeps the initial ones.
+        device (str): Defaults to ``'cpu'``.
+
+    Returns:
+        tuple: The model in eval mode and the class names of its data.
+    """
+    from mmaction.registry import MODELS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    model = MODELS.build(cfg.model)
+    if not hasattr(model, 'generate'):
+        raise TypeError(f'{type(model).__name__} from the config has no '
+                        '`generate`; expected a STEPGen config')
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    model.to(device).eval()
+    ds_cfg = cfg.get('train_dataloader', {}).get('dataset', {})
+    class_names = tuple(ds_cfg.get('class_names', EGAIT_CLASSES))
+    return model, class_names
+
+
+def generate_gait_files(model: torch.nn.Module,
+                        out_dir: str,
+                        num_per_class: int,
+                        class_names: Sequence[str] = EGAIT_CLASSES,
+                        prior: str = 'normal',
+                        seed: int = 0,
+                        batch_size: int = 512,
+                        suffix: str = '',
+                        num_frames: Optional[int] = None
+                        ) -> Tuple[str, str]:
+    """Generate ``num_per_class`` gaits per class and write them.
+
+    Keys are ``NNNNN_<Emotion>`` (a running number and the capitalised
+    class name), values ``(T, 48)``; both files are written atomically.
+
+    Args:
+        model (nn.Module): A STEP-Gen model (``generate(labels, ...)``).
+        out_dir (str): Output folder.
+        num_per_class (int): Gaits per class.
+        class_names (Sequence[str]): Names of labels 0..K-1.
+        prior (str): ``'normal'`` or ``'reference'``.
+        seed (int): Random seed. Defaults to 0.
+        batch_size (int): Gaits per forward. Defaults to 512.
+        suffix (str): File name suffix. Defaults to ``''``.
+        num_frames (int, optional): Output length; None = the model's.
+
+    Returns:
+        tuple[str, str]: Paths of the features and labels files.
+    """
+    if num_per_class < 1:
+        raise ValueError(f'num_per_class must be >= 1, got {num_per_class}')
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    K = len(class_names)
+    if getattr(model, 'num_classes', K) != K:
+        raise ValueError(f'the model has {model.num_classes} classes but '
+                         f'class_names has {K}: {tuple(class_names)}')
+    num_frames = num_frames or getattr(model, 'num_frames', 75)
+    labels = np.repeat(np.arange(K), num_per_class)
+    generator = torch.Generator().manual_seed(seed)
+    chunks = []
+    for start in range(0, len(labels), batch_size):
+        lab = torch.from_numpy(labels[start:start + batch_size])
+        gaits = model.generate(
+            lab, num_frames=num_frames, prior=prior, generator=generator)
+        chunks.append(gaits.float().cpu().numpy())
+    gaits = np.concatenate(chunks)
+    if not np.isfinite(gaits).all():
+        raise FloatingPointError(
+            'the generator produced NaN/inf joints; check the checkpoint')
+    width = max(5, len(str(len(labels))))
+    keys = [f'{i + 1:0{width}d}_{class_names[k].capitalize()}'
+            for i, k in enumerate(labels)]
+    feat_path = osp.join(out_dir, f'features{suffix}.h5')
+    label_path = osp.join(out_dir, f'labels{suffix}.h5')
+    write_gait_h5(feat_path, dict(zip(keys, gaits)))
+    write_gait_h5(label_path,
+                  {k: np.int64(lab) for k, lab in zip(keys, labels)})
+    return feat_path, label_path
+
+
+def main():
+    args = parse_args()
+    from mmengine.config import Config
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    t0 = time.time()
+    model, class_names = load_generator(cfg, args.checkpoint, args.device)
+    feat_path, label_path = generate_gait_files(
+        model, args.out, args.num_per_class, class_names, args.prior,
+        args.seed, args.batch_size, args.suffix, args.num_frames)
+    n = args.num_per_class * len(class_names)
+    print(f'wrote {n} gaits ({args.num_per_class} per class of '
+          f'{", ".join(class_names)}) to {feat_path} and {label_path} in '
+          f'{time.time() - t0:.1f} s')
+
+
+if __name__ == '__main__':
+    main()
