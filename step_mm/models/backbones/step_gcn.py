@@ -3,6 +3,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
@@ -74,14 +75,39 @@ class STEPGCNBlock(BaseModule):
                 nn.BatchNorm2d(out_channels))
         self.relu = nn.ReLU()
 
+    def _gcn_aggregate_first(self, x: torch.Tensor,
+                             A: torch.Tensor) -> torch.Tensor:
+        """``einsum(gcn(x), A)`` computed as ``gcn'(einsum(x, A))``.
+
+        Both are linear, so aggregating over the graph first, on the fewer
+        input channels, and then applying the 1x1 conv (its weight regrouped
+        to ``(C_out, K * C_in)``, its bias summed through ``A``) gives the
+        same result (equal up to float rounding) without materialising the
+        ``K * C_out`` maps; used where ``C_in < C_out`` (docs/speed.md).
+        """
+        n, c_in, t, v = x.shape
+        k = self.num_subsets
+        c_out = self.gcn.out_channels // k
+        x = torch.einsum('nctv,kvw->nkctw', x, A).reshape(n, k * c_in, t, v)
+        weight = self.gcn.weight.view(k, c_out, c_in).transpose(0, 1)
+        y = F.conv2d(x, weight.reshape(c_out, k * c_in, 1, 1))
+        if self.gcn.bias is not None:
+            bias = torch.einsum('kc,kw->cw', self.gcn.bias.view(k, c_out),
+                                A.sum(1))
+            y = y + bias[:, None, :]
+        return y
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``(N, C_in, T, V)`` to ``(N, C_out, T_out, V)``."""
-        n, _, t, v = x.shape
+        n, c_in, t, v = x.shape
         A = self.A
         if self.edge_importance is not None:
             A = A * self.edge_importance
-        y = self.gcn(x).view(n, self.num_subsets, -1, t, v)
-        y = torch.einsum('nkctv,kvw->nctw', y, A)
+        if c_in < self.gcn.out_channels // self.num_subsets:
+            y = self._gcn_aggregate_first(x, A)
+        else:
+            y = self.gcn(x).view(n, self.num_subsets, -1, t, v)
+            y = torch.einsum('nkctv,kvw->nctw', y, A)
         y = self.tcn(y)
         if self.residual is not None:
             y = y + self.residual(x)
