@@ -103,7 +103,10 @@ class STEPGCNBlock(BaseModule):
         A = self.A
         if self.edge_importance is not None:
             A = A * self.edge_importance
-        if c_in < self.gcn.out_channels // self.num_subsets:
+        # The regrouped weight has no static shape for the ONNX exporter;
+        # both paths are equal, so tracing takes the plain one.
+        if c_in < self.gcn.out_channels // self.num_subsets and not (
+                torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
             y = self._gcn_aggregate_first(x, A)
         else:
             y = self.gcn(x).view(n, self.num_subsets, -1, t, v)
