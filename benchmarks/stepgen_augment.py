@@ -54,7 +54,7 @@ import torch
 import step_mm  # noqa: F401
 from step_mm.datasets import EGAIT_CLASSES, load_gait_files
 from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
-                                        frechet_distance)
+                                        frechet_distance, motion_amplitude)
 from step_mm.skeleton import align_to_reference
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -94,6 +94,15 @@ def default_gen_configs() -> Dict[str, str]:
                                       exclude=('no-pushpull', )),
         stepgen_no_push_pull=find_config(GEN_CONFIG_GLOB,
                                          require=('no-pushpull', )))
+
+
+def default_step_config() -> str:
+    """The STEP config with affective features (``step_*-aff_*``), else
+    the first ``configs/step/step_*egait*.py``."""
+    try:
+        return find_config(STEP_CONFIG_GLOB, require=('-aff_', ))
+    except FileNotFoundError:
+        return find_config(STEP_CONFIG_GLOB)
 
 
 def _set_split(ds: dict, fold: int, seed: int, num_folds: int,
@@ -288,7 +297,8 @@ def _dataset_like(template: dict, **kw) -> dict:
 def realism_stats(gaits) -> Dict[str, float]:
     return dict(
         bone_drift=float(np.mean(bone_length_drift(gaits))),
-        foot_slide=float(np.mean(foot_slide(gaits))))
+        foot_slide=float(np.mean(foot_slide(gaits))),
+        motion=float(np.mean(motion_amplitude(gaits))))
 
 
 def real_train_gaits(step_cfg) -> List[np.ndarray]:
@@ -411,22 +421,20 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
             continue
         m, s = _mean_std([x['top1'] for x in rows])
         out = dict(top1_mean=m, top1_std=s, n_runs=len(rows))
+        realism = [k for k in ('bone_drift', 'foot_slide', 'motion')
+                   if all(k in x for x in ref)]
         if variant == 'real_only':
-            out.update(
-                fgd_real_vs_real=_mean_std([x['fgd'] for x in ref])[0],
-                bone_drift=_mean_std([x['bone_drift'] for x in ref])[0],
-                foot_slide=_mean_std([x['foot_slide'] for x in ref])[0])
+            out['fgd_real_vs_real'] = _mean_std([x['fgd'] for x in ref])[0]
+            for key in realism:
+                out[key] = _mean_std([x[key] for x in ref])[0]
         else:
             out['tstr_top1'], out['tstr_top1_std'] = _mean_std(
                 [x['tstr_top1'] for x in rows])
-            for key in ('fgd', 'fgd_vs_train', 'bone_drift', 'foot_slide',
-                        'fidelity'):
+            for key in ['fgd', 'fgd_vs_train', 'fidelity'] + realism:
                 out[key] = _mean_std([x[key] for x in rows])[0]
             out['fgd_real_vs_real'] = _mean_std([x['fgd'] for x in ref])[0]
-            out['real_bone_drift'] = _mean_std(
-                [x['bone_drift'] for x in ref])[0]
-            out['real_foot_slide'] = _mean_std(
-                [x['foot_slide'] for x in ref])[0]
+            for key in realism:
+                out[f'real_{key}'] = _mean_std([x[key] for x in ref])[0]
         summary[variant] = out
     return summary
 
@@ -440,8 +448,8 @@ def markdown(summary: dict, settings: dict) -> str:
         '`python benchmarks/stepgen_augment.py` '
         f"({settings['date']}).", '',
         '| variant | STEP top-1 (mean ± std) | TSTR top-1 | FGD '
-        '(real vs real) | bone drift | foot slide (m/s) | fidelity | runs |',
-        '|---|---|---|---|---|---|---|---|'
+        '(real vs real) | bone drift | foot slide (m/s) | motion (m) | '
+        'fidelity | runs |', '|---|---|---|---|---|---|---|---|---|'
     ]
     for variant, s in summary.items():
         top1 = f"{100 * s['top1_mean']:.1f} ± {100 * s['top1_std']:.1f}"
@@ -449,12 +457,15 @@ def markdown(summary: dict, settings: dict) -> str:
             lines.append(
                 f"| {variant} | {top1} | - | ({s['fgd_real_vs_real']:.3g})"
                 f" | {s['bone_drift']:.4f} (real) | "
-                f"{s['foot_slide']:.3f} (real) | - | {s['n_runs']} |")
+                f"{s['foot_slide']:.3f} (real) | "
+                f"{s.get('motion', float('nan')):.4f} (real) | - | "
+                f"{s['n_runs']} |")
         else:
             lines.append(
                 f"| {variant} | {top1} | {100 * s['tstr_top1']:.1f} | "
                 f"{s['fgd']:.3g} ({s['fgd_real_vs_real']:.3g}) | "
                 f"{s['bone_drift']:.4f} | {s['foot_slide']:.3f} | "
+                f"{s.get('motion', float('nan')):.4f} | "
                 f"{100 * s['fidelity']:.1f} | {s['n_runs']} |")
     return '\n'.join(lines)
 
@@ -497,7 +508,7 @@ def parse_args(argv=None):
     parser.add_argument('--step-epochs', type=int, default=None,
                         help='STEP epochs (default: the config\'s)')
     parser.add_argument('--step-config', default=None,
-                        help=f'default: first of {STEP_CONFIG_GLOB}')
+                        help='default: configs/step/step_*-aff_*egait*.py')
     parser.add_argument('--gen-config', default=None,
                         help='STEP-Gen config of stepgen_push_pull')
     parser.add_argument('--gen-config-no-pushpull', default=None,
@@ -542,7 +553,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
-    step_config = args.step_config or find_config(STEP_CONFIG_GLOB)
+    step_config = args.step_config or default_step_config()
     gen_configs = default_gen_configs() if not (
         args.gen_config and args.gen_config_no_pushpull) else {}
     if args.gen_config:

@@ -5,7 +5,7 @@ import torch
 from mmaction.registry import METRICS
 
 from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
-                                        frechet_distance)
+                                        frechet_distance, motion_amplitude)
 from step_mm.skeleton import REFERENCE_POSE, align_to_reference
 from step_mm.testing import make_fake_gait
 
@@ -58,6 +58,12 @@ def test_bone_drift_and_foot_slide():
                                                                    None]
     assert (foot_slide(skate) > foot_slide(gaits)).all()
     assert foot_slide(torch.from_numpy(gaits)).shape == (6, )
+    # motion: a still pose has none, half the motion has half the amplitude
+    mean = gaits.mean(1, keepdims=True)
+    assert float(motion_amplitude(np.repeat(mean, 40, 1)).max()) < 1e-6
+    np.testing.assert_allclose(
+        motion_amplitude(mean + 0.5 * (gaits - mean)),
+        0.5 * motion_amplitude(gaits), rtol=1e-5)
 
 
 def test_gait_realism_metric():
@@ -75,5 +81,7 @@ def test_gait_realism_metric():
         bone_length_drift(gaits[:2]).mean())
     assert res['realism/generated_foot_slide'] == pytest.approx(
         foot_slide(gaits).mean())
+    assert res['realism/generated_motion'] == pytest.approx(
+        motion_amplitude(gaits).mean())
     with pytest.raises(KeyError, match='generated_gait'):
         metric.process({}, [dict(real_gait=gaits[0])])

@@ -216,7 +216,7 @@ def test_pushpull_forward_and_gradients():
     assert torch.isfinite(gen.grad).all() and gen.grad.abs().sum() > 0
     off = PushPullLoss(num_classes=4, loss_weight=0.0)
     off.train()
-    assert all(float(v) == 0 for v in off(gen, labels, real, labels).values())
+    assert all(v.item() == 0 for v in off(gen, labels, real, labels).values())
     with pytest.raises(ValueError, match='labels'):
         pp.update_real_stats(real, torch.full((8, ), 7))
     with pytest.raises(ValueError, match='feature_index'):

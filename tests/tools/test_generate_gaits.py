@@ -169,10 +169,11 @@ def test_augment_summary_and_readme_block(tmp_path):
     bench = _load('stepgen_augment',
                   osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
     gen = dict(top1=0.6, tstr_top1=0.4, fgd=2.0, fgd_vs_train=1.5,
-               bone_drift=0.01, foot_slide=0.7, fidelity=0.5)
+               bone_drift=0.01, foot_slide=0.7, motion=0.02, fidelity=0.5)
     runs = [
         dict(fold=f, seed=0, real_only=dict(top1=0.5 + 0.1 * f),
-             real_reference=dict(fgd=1.0, bone_drift=0.006, foot_slide=0.6),
+             real_reference=dict(fgd=1.0, bone_drift=0.006, foot_slide=0.6,
+                                 motion=0.03),
              stepgen_push_pull=dict(gen), stepgen_no_push_pull=dict(gen))
         for f in range(2)
     ]
@@ -182,14 +183,16 @@ def test_augment_summary_and_readme_block(tmp_path):
     assert summary['real_only']['top1_std'] == pytest.approx(0.0707, 1e-3)
     for v in bench.GEN_VARIANTS:
         assert {'top1_mean', 'top1_std', 'tstr_top1', 'fgd', 'bone_drift',
-                'foot_slide', 'fidelity', 'n_runs'} <= set(summary[v])
+                'foot_slide', 'motion', 'fidelity', 'n_runs',
+                'real_motion'} <= set(summary[v])
         assert summary[v]['n_runs'] == 2
     table = bench.markdown(summary, dict(num_folds=10, folds=[0, 1],
                                          seeds=[0], num_per_class=8,
                                          date='today'))
     readme = str(tmp_path / 'README.md')
     with open(readme, 'w') as f:
-        f.write(f'# x\n\n{bench.MARK_BEGIN}\nSTALE-TABLE\n{bench.MARK_END}\ntail\n')
+        f.write(f'# x\n\n{bench.MARK_BEGIN}\nSTALE-TABLE\n'
+                f'{bench.MARK_END}\ntail\n')
     bench.update_readme(table, readme)
     text = open(readme).read()
     assert 'STALE-TABLE' not in text and text.endswith('tail\n')

@@ -138,14 +138,33 @@ def foot_slide(gaits: GaitsLike,
     return _per_gait(gaits, fn)
 
 
+def motion_amplitude(gaits: GaitsLike) -> np.ndarray:
+    """Per gait, the mean over joints and axes of the standard deviation of
+    the joint positions over time (metres).
+
+    A generated set that is realistic in every frame but moves less than
+    the real one (legs that drag) shows up here.
+
+    Args:
+        gaits (np.ndarray | torch.Tensor | Sequence[np.ndarray]):
+            ``(N, T, V, 3)`` or a list of ``(T_i, V, 3)``.
+
+    Returns:
+        np.ndarray: ``(N,)``.
+    """
+    return _per_gait(gaits, lambda g: g.std(-3, unbiased=False).mean((-2,
+                                                                      -1)))
+
+
 @METRICS.register_module()
 class GaitRealismMetric(BaseMetric):
     """Bone-length drift and foot sliding of STEP-Gen's generated gaits.
 
     Reads ``generated_gait`` (and, if present, ``real_gait``) from the data
     samples that ``STEPGen.predict`` returns, and reports the means of
-    :func:`bone_length_drift` and :func:`foot_slide` for both, so that the
-    generated values can be read next to the real ones.
+    :func:`bone_length_drift`, :func:`foot_slide` and
+    :func:`motion_amplitude` for both, so that the generated values can be
+    read next to the real ones.
 
     Args:
         fps (float): Frame rate. Defaults to 30.
@@ -171,7 +190,8 @@ class GaitRealismMetric(BaseMetric):
     def _scores(self, gaits: torch.Tensor) -> Dict[str, np.ndarray]:
         return dict(
             bone_drift=bone_length_drift(gaits),
-            foot_slide=foot_slide(gaits, self.fps, **self.contact_cfg))
+            foot_slide=foot_slide(gaits, self.fps, **self.contact_cfg),
+            motion=motion_amplitude(gaits))
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Score one batch of predictions."""
