@@ -84,7 +84,7 @@ def parse_args(argv=None):
                                         'egait')))
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--omp-wait-policy', default='auto',
+    parser.add_argument('--omp-wait-policy', default='passive',
                         choices=('auto', 'passive', 'active', 'env'))
     parser.add_argument('--out', default=osp.join(REPO, 'benchmarks',
                                                   'results',

@@ -169,7 +169,7 @@ def parse_args(argv=None):
                                osp.join(osp.dirname(REPO), 'shared', 'data',
                                         'egait')))
     parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--omp-wait-policy', default='auto',
+    parser.add_argument('--omp-wait-policy', default='passive',
                         choices=('auto', 'passive', 'active', 'env'))
     parser.add_argument('--out', help='default: benchmarks/results/'
                         'profile_<model>.txt')

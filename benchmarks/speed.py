@@ -35,8 +35,9 @@ Example::
     python benchmarks/speed.py --quick --models step stgcn --batch 8 \\
         --out /tmp/speed.json
 
-On a shared machine the script sets ``OMP_WAIT_POLICY=PASSIVE`` itself
-(``--omp-wait-policy``, see :func:`ensure_omp_wait_policy`).
+The script runs with ``OMP_WAIT_POLICY=PASSIVE`` (``--omp-wait-policy``,
+see :func:`ensure_omp_wait_policy`): with the runtime's default spinning,
+other jobs on the same CPUs slow small ops down by up to tens of times.
 """
 import argparse
 import glob
@@ -50,6 +51,7 @@ import statistics
 import sys
 import tempfile
 import time
+import types
 from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
@@ -58,12 +60,16 @@ import torch
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
 MODEL_NAMES = ('step', 'baseline_step', 'step_ref', 'stepgen', 'stgcn')
+#: Not in the default set: STEP with its graph convolution in the order
+#: used before ``STEPGCNBlock`` aggregated first (a before/after check).
+EXTRA_MODELS = ('step_gcn_first', )
 LABELS = dict(
     step='STEP',
     baseline_step='Baseline-STEP',
     step_ref='STEP, paper net (k=75)',
     stepgen='STEP-Gen',
-    stgcn='ST-GCN (mmaction2)')
+    stgcn='ST-GCN (mmaction2)',
+    step_gcn_first='STEP, 1x1 conv before aggregation')
 RATIO_KEYS = ('train_gaits_per_s', 'train_gaits_per_s_b8',
               'infer_gaits_per_s_b1', 'infer_gaits_per_s_b64',
               'latency_ms_b1', 'peak_mem_mb', 'params', 'flops')
@@ -75,10 +81,10 @@ def ensure_omp_wait_policy(policy: str, argv: Sequence[str]) -> str:
 
     torch's OpenMP threads spin while they wait for each other. When the
     CPUs are oversubscribed (other processes running), a spinning thread
-    holds a core its partner needs, and small ops take tens of times longer
-    (measured here: 3 ms -> 130 ms per layer). ``PASSIVE`` makes waiting
-    threads sleep. The policy is read when the OpenMP runtime loads, so the
-    script re-executes itself with the variable set.
+    holds a core its partner needs, and every parallel op waits for the
+    scheduler (docs/speed.md, "Threads on a shared machine"). ``PASSIVE``
+    makes waiting threads sleep. The policy is read when the OpenMP runtime
+    loads, so the script re-executes itself with the variable set.
 
     Args:
         policy (str): ``'auto'`` (keep the environment's value if set, else
@@ -141,6 +147,7 @@ def find_configs() -> Dict[str, dict]:
         stepgen=dict(config=_one('step_gen/*egait*.py'), options={}),
         stgcn=dict(
             config=_one('baselines/stgcn_*joint*egait*.py'), options={}))
+    cfgs['step_gcn_first'] = dict(cfgs['step'], patch='gcn_first')
     return cfgs
 
 
@@ -152,6 +159,21 @@ def _setup() -> None:
     init_default_scope('mmaction')
 
 
+def _gcn_first_forward(self, x: torch.Tensor) -> torch.Tensor:
+    """``STEPGCNBlock.forward`` as it was before aggregating first: the
+    1x1 conv to ``K * C_out`` maps, then the graph aggregation."""
+    n, _, t, v = x.shape
+    A = self.A
+    if self.edge_importance is not None:
+        A = A * self.edge_importance
+    y = self.gcn(x).view(n, self.num_subsets, -1, t, v)
+    y = torch.einsum('nkctv,kvw->nctw', y, A)
+    y = self.tcn(y)
+    if self.residual is not None:
+        y = y + self.residual(x)
+    return self.relu(y)
+
+
 def build(spec: dict):
     """Model, optimiser wrapper and config of one benchmark entry."""
     from mmaction.registry import MODELS
@@ -161,6 +183,11 @@ def build(spec: dict):
     if spec['options']:
         cfg.merge_from_dict(spec['options'])
     model = MODELS.build(cfg.model)
+    if spec.get('patch') == 'gcn_first':
+        from step_mm.models.backbones.step_gcn import STEPGCNBlock
+        for module in model.modules():
+            if isinstance(module, STEPGCNBlock):
+                module.forward = types.MethodType(_gcn_first_forward, module)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     return model, optim_wrapper, cfg
 
@@ -414,11 +441,18 @@ def summarise(models: Sequence[str], timings: Dict[tuple, dict],
                     k: _ratio(out[m][k], ref[k])
                     for k in RATIO_KEYS if k in out[m] and k in ref
                 }
-    return dict(
+    result = dict(
         matmul_gflops=matmul_gflops,
         models=out,
         ratios_step_over_stgcn=ratios.get('step', {}),
         ratios_over_stgcn=ratios)
+    if 'step' in out and 'step_gcn_first' in out:
+        result['ratios_step_over_step_gcn_first'] = {
+            k: _ratio(out['step'][k], out['step_gcn_first'][k])
+            for k in RATIO_KEYS
+            if k in out['step'] and k in out['step_gcn_first']
+        }
+    return result
 
 
 def _fmt(x: float, digits: int = 1) -> str:
@@ -473,6 +507,13 @@ def markdown(result: dict) -> str:
             ratio = result['ratios_step_over_stgcn'].get(key)
             cells.append('' if ratio is None else f'{ratio:.2f}')
         lines.append('| ' + ' | '.join(cells) + ' |')
+    ab = result.get('ratios_step_over_step_gcn_first')
+    if ab:
+        lines += [
+            '', 'STEP / STEP with the 1x1 conv before aggregation: ' +
+            ', '.join(f'{k} {v:.2f}' for k, v in ab.items()
+                      if v is not None)
+        ]
     load = result['load_average']
     lines += [
         '',
@@ -516,7 +557,8 @@ def parse_args(argv=None):
                         'speed_quick.* unless --out is given')
     parser.add_argument('--out', help='JSON path (the table goes next to '
                         'it as .md); default benchmarks/results/speed.json')
-    parser.add_argument('--models', nargs='+', choices=MODEL_NAMES,
+    parser.add_argument('--models', nargs='+',
+                        choices=MODEL_NAMES + EXTRA_MODELS,
                         default=list(MODEL_NAMES))
     parser.add_argument('--batch', type=int,
                         help='large batch for training and inference '
@@ -529,10 +571,12 @@ def parse_args(argv=None):
     parser.add_argument('--target', type=float,
                         help='seconds per timed block (default 1; quick 0: '
                         'one call)')
-    parser.add_argument('--omp-wait-policy', default='auto',
+    parser.add_argument('--omp-wait-policy', default='passive',
                         choices=('auto', 'passive', 'active', 'env'),
-                        help='OMP_WAIT_POLICY (auto: PASSIVE when the load '
-                        'average shows the CPUs are oversubscribed)')
+                        help='OMP_WAIT_POLICY: passive (default; robust '
+                        'when other jobs share the CPUs), active, env (leave '
+                        'the environment alone) or auto (passive when the '
+                        'load average shows the CPUs oversubscribed)')
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory children')
     return parser.parse_args(argv)
