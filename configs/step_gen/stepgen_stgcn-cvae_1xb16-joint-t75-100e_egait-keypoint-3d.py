@@ -133,8 +133,9 @@ param_scheduler = [
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=18),
-    # nothing to select on: keep the last weights
+    # nothing to select on: keep the last weights, and the previous
+    # checkpoint too, so a crash while writing one never leaves none intact
     checkpoint=dict(type='CheckpointHook', interval=25, save_best=None,
-                    max_keep_ckpts=1))
+                    max_keep_ckpts=2))
 # lr above is for 1 process x 16 gaits; --auto-scale-lr rescales it.
 auto_scale_lr = dict(enable=False, base_batch_size=16)

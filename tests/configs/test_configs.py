@@ -84,6 +84,10 @@ def test_config_builds(path, tiny_egait):
             'set topk=(1,) in the head: top-5 of 4 classes is always 1')
         assert head.num_classes == 4
     classifier = head is not None
+    # a crash while writing a checkpoint must leave an intact one behind
+    keep = cfg.get('default_hooks', {}).get('checkpoint',
+                                            {}).get('max_keep_ckpts', -1)
+    assert keep < 0 or keep >= 2, f'max_keep_ckpts={keep}'
     if classifier and cfg.get('val_dataloader') is not None:
         # the checkpoint is chosen on the fold's val subset
         ckpt = cfg.default_hooks.checkpoint

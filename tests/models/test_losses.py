@@ -110,6 +110,17 @@ def test_kl_value_and_warmup():
 
 
 # ------------------------------------------------------------ geometry
+def test_geometry_reexported_from_skeleton():
+    """``step_mm.models.losses`` re-exports the one skeleton implementation."""
+    import step_mm.models.losses as losses
+    import step_mm.skeleton.geometry as geometry
+    for name in ('FOOT_JOINTS', 'HORIZONTAL_AXES', 'UP_AXIS', 'bone_lengths',
+                 'bone_length_variation', 'foot_contact_weights',
+                 'foot_slide_sq'):
+        assert name in losses.__all__
+        assert getattr(losses, name) is getattr(geometry, name)
+
+
 def _turning(T=40):
     """The reference pose turning about the vertical: rigid bones."""
     th = torch.linspace(0, 3, T, dtype=torch.float64)

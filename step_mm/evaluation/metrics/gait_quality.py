@@ -2,9 +2,8 @@
 """Quality metrics of generated gaits: Fréchet distance, bone-length drift,
 foot sliding, and :class:`GaitRealismMetric` for STEP-Gen's val/test loops.
 
-Bone lengths and foot contact come from
-:mod:`step_mm.models.losses.gait_geometry`, the same code the push-pull
-loss trains with.
+Bone lengths and foot contact come from :mod:`step_mm.skeleton.geometry`,
+the same code the push-pull loss trains with.
 """
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -13,9 +12,8 @@ import torch
 from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
-from step_mm.models.losses.gait_geometry import (bone_length_variation,
-                                                 foot_contact_weights,
-                                                 foot_slide_sq)
+from step_mm.skeleton.geometry import (bone_length_variation,
+                                       foot_contact_weights, foot_slide_sq)
 
 GaitsLike = Union[np.ndarray, torch.Tensor, Sequence[np.ndarray]]
 
@@ -116,7 +114,7 @@ def foot_slide(gaits: GaitsLike,
     Contact is soft (:func:`foot_contact_weights`: near the foot's lowest
     height); with ``remove_body_velocity`` the gait's body velocity is
     removed first, as root-centred data need (see
-    :mod:`step_mm.models.losses.gait_geometry`).
+    :mod:`step_mm.skeleton.geometry`).
 
     Args:
         gaits (np.ndarray | torch.Tensor | Sequence[np.ndarray]):

@@ -1,7 +1,7 @@
 # Copyright (c) step_mm contributors. All rights reserved.
-from .gait_geometry import (FOOT_JOINTS, HORIZONTAL_AXES, UP_AXIS,
-                            bone_length_variation, bone_lengths,
-                            foot_contact_weights, foot_slide_sq)
+from step_mm.skeleton.geometry import (FOOT_JOINTS, HORIZONTAL_AXES, UP_AXIS,
+                                       bone_length_variation, bone_lengths,
+                                       foot_contact_weights, foot_slide_sq)
 from .kl_loss import KLDivergenceLoss
 from .push_pull_loss import DIFFERENTIABLE_AFFECTIVE, PushPullLoss
 from .reconstruction_loss import GaitReconstructionLoss

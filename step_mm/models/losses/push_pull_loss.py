@@ -25,7 +25,7 @@ the one step_mm uses, documented in ``configs/step_gen/README.md``):
      mean_t(len_b)^2``: bones as rigid as real ones;
    - foot ``= max(0, s(x) - s_real)`` with ``s`` the contact-weighted mean
      squared horizontal speed of the feet once the body velocity is
-     removed (see :mod:`step_mm.models.losses.gait_geometry`), with contact
+     removed (see :mod:`step_mm.skeleton.geometry`), with contact
      weights from the detached gait so that lifting the feet is no way out.
 
    ``b_real`` and ``s_real`` are running means over the real gaits seen
@@ -45,8 +45,8 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 from step_mm.skeleton import NUM_AFFECTIVE_FEATURES, affective_features
-from .gait_geometry import (bone_length_variation, foot_contact_weights,
-                            foot_slide_sq)
+from step_mm.skeleton.geometry import (bone_length_variation,
+                                       foot_contact_weights, foot_slide_sq)
 
 #: Every affective feature except the cycle time (index 28), which counts
 #: peaks and has no useful gradient.

@@ -2,10 +2,10 @@
 """Differentiable gait geometry shared by STEP-Gen's losses and metrics.
 
 One implementation of bone lengths, foot contact and foot sliding serves
-the training regulariser (:class:`PushPullLoss`) and the quality metrics
-(:mod:`step_mm.evaluation.metrics.gait_quality`), so that what is trained
-is exactly what is measured. Everything is vectorised over any leading
-axes, frames and joints.
+the training regulariser (:class:`step_mm.models.losses.PushPullLoss`) and
+the quality metrics (:mod:`step_mm.evaluation.metrics.gait_quality`), so
+that what is trained is exactly what is measured. Everything is vectorised
+over any leading axes, frames and joints.
 
 Conventions (those of E-Gait after ``NormalizeGait``): joints ``(..., T,
 16, 3)``, root-centred, Y up, metres, ``fps`` frames per second.
@@ -24,7 +24,7 @@ from typing import Sequence, Tuple
 
 import torch
 
-from step_mm.skeleton import EGAIT_INWARD
+from .layout import EGAIT_INWARD
 
 #: Joints of the left and right foot in the E-Gait layout.
 FOOT_JOINTS = (12, 15)
