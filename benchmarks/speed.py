@@ -60,16 +60,22 @@ import torch
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
 MODEL_NAMES = ('step', 'baseline_step', 'step_ref', 'stepgen', 'stgcn')
-#: Not in the default set: STEP with its graph convolution in the order
-#: used before ``STEPGCNBlock`` aggregated first (a before/after check).
-EXTRA_MODELS = ('step_gcn_first', )
+#: Not in the default set, before/after checks: STEP with its graph
+#: convolution in the order used before ``STEPGCNBlock`` aggregated first,
+#: and STEP-Gen with its blocks and 1x1 convolutions as before
+#: ``STEPGenBlock`` / ``PointwiseConv2d`` (mmaction2's ``STGCNBlock.forward``
+#: and oneDNN's 1x1 convolutions).
+EXTRA_MODELS = ('step_gcn_first', 'stepgen_conv')
+#: ``extra model -> the model it is the "before" of``.
+BEFORE_OF = dict(step_gcn_first='step', stepgen_conv='stepgen')
 LABELS = dict(
     step='STEP',
     baseline_step='Baseline-STEP',
     step_ref='STEP, paper net (k=75)',
     stepgen='STEP-Gen',
     stgcn='ST-GCN (mmaction2)',
-    step_gcn_first='STEP, 1x1 conv before aggregation')
+    step_gcn_first='STEP, 1x1 conv before aggregation',
+    stepgen_conv='STEP-Gen, STGCNBlock and oneDNN 1x1 convs')
 RATIO_KEYS = ('train_gaits_per_s', 'train_gaits_per_s_b8',
               'infer_gaits_per_s_b1', 'infer_gaits_per_s_b64',
               'latency_ms_b1', 'peak_mem_mb', 'params', 'flops')
@@ -148,6 +154,7 @@ def find_configs() -> Dict[str, dict]:
         stgcn=dict(
             config=_one('baselines/stgcn_*joint*egait*.py'), options={}))
     cfgs['step_gcn_first'] = dict(cfgs['step'], patch='gcn_first')
+    cfgs['stepgen_conv'] = dict(cfgs['stepgen'], patch='stepgen_conv')
     return cfgs
 
 
@@ -188,6 +195,16 @@ def build(spec: dict):
         for module in model.modules():
             if isinstance(module, STEPGCNBlock):
                 module.forward = types.MethodType(_gcn_first_forward, module)
+    elif spec.get('patch') == 'stepgen_conv':
+        from mmaction.models.backbones.stgcn import STGCNBlock
+        from step_mm.models.generators.stepgen_modules import (
+            PointwiseConv2d, STEPGenBlock)
+        for module in model.modules():
+            if isinstance(module, STEPGenBlock):
+                module.forward = types.MethodType(STGCNBlock.forward, module)
+            elif isinstance(module, PointwiseConv2d):
+                module.forward = types.MethodType(torch.nn.Conv2d.forward,
+                                                  module)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     return model, optim_wrapper, cfg
 
@@ -446,12 +463,12 @@ def summarise(models: Sequence[str], timings: Dict[tuple, dict],
         models=out,
         ratios_step_over_stgcn=ratios.get('step', {}),
         ratios_over_stgcn=ratios)
-    if 'step' in out and 'step_gcn_first' in out:
-        result['ratios_step_over_step_gcn_first'] = {
-            k: _ratio(out['step'][k], out['step_gcn_first'][k])
-            for k in RATIO_KEYS
-            if k in out['step'] and k in out['step_gcn_first']
-        }
+    for before, after in BEFORE_OF.items():
+        if after in out and before in out:
+            result[f'ratios_{after}_over_{before}'] = {
+                k: _ratio(out[after][k], out[before][k])
+                for k in RATIO_KEYS if k in out[after] and k in out[before]
+            }
     return result
 
 
@@ -507,13 +524,14 @@ def markdown(result: dict) -> str:
             ratio = result['ratios_step_over_stgcn'].get(key)
             cells.append('' if ratio is None else f'{ratio:.2f}')
         lines.append('| ' + ' | '.join(cells) + ' |')
-    ab = result.get('ratios_step_over_step_gcn_first')
-    if ab:
-        lines += [
-            '', 'STEP / STEP with the 1x1 conv before aggregation: ' +
-            ', '.join(f'{k} {v:.2f}' for k, v in ab.items()
-                      if v is not None)
-        ]
+    for before, after in BEFORE_OF.items():
+        ab = result.get(f'ratios_{after}_over_{before}')
+        if ab:
+            lines += [
+                '', f'{LABELS[after]} / {LABELS[before]}: ' +
+                ', '.join(f'{k} {v:.2f}' for k, v in ab.items()
+                          if v is not None)
+            ]
     load = result['load_average']
     lines += [
         '',

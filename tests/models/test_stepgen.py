@@ -198,3 +198,67 @@ def test_generate_priors_and_seeding():
         model.loss(torch.zeros(1, 1, 1, 75, 16, 3), [ActionDataSample()])
     with pytest.raises(ValueError, match='labels must lie'):
         model.loss(torch.zeros(2, 1, 1, 75, 16, 3), _samples([0, 5]))
+
+
+@pytest.mark.parametrize('c_in,c_out,stride,residual',
+                         [(7, 32, 2, False), (32, 48, 2, True),
+                          (48, 48, 1, True), (16, 48, 1, True),
+                          (48, 32, 1, True), (32, 16, 1, True)])
+def test_stepgen_block_equals_stgcn_block(c_in, c_out, stride, residual):
+    """``STEPGenBlock`` (1x1 convs as ``baddbmm``, aggregate-first where
+    ``c_in < c_out``) is mmaction2's ``STGCNBlock``: same state-dict keys
+    and initialisation, and in float64 the same outputs, gradients and
+    batch-norm statistics."""
+    from mmaction.models.backbones.stgcn import STGCNBlock
+    from mmaction.models.utils import Graph
+
+    from step_mm.models.generators.stepgen_modules import STEPGenBlock
+    A = torch.tensor(
+        Graph(layout=EGAIT_LAYOUT, mode='stgcn_spatial').A,
+        dtype=torch.float32)
+    torch.manual_seed(0)
+    ref = STGCNBlock(c_in, c_out, A.clone(), stride=stride,
+                     residual=residual)
+    torch.manual_seed(0)
+    new = STEPGenBlock(c_in, c_out, A.clone(), stride=stride,
+                       residual=residual)
+    ref_sd, new_sd = ref.state_dict(), new.state_dict()
+    assert list(new_sd) == list(ref_sd)
+    assert all(torch.equal(new_sd[k], ref_sd[k]) for k in ref_sd)
+    gen = torch.Generator().manual_seed(1)
+    state = {
+        k: v + 0.1 * torch.randn(v.shape, generator=gen)
+        if v.is_floating_point() and not k.endswith('.A') else v
+        for k, v in ref_sd.items()
+    }
+    x = torch.randn(4, c_in, 12, 16, generator=gen, dtype=torch.float64)
+    for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 1e-5)):
+        outs, grads = [], []
+        for block in (ref, new):
+            block.load_state_dict(state)
+            block.to(dtype).train()
+            xi = x.to(dtype).clone().requires_grad_()
+            out = block(xi)
+            out.backward(torch.cos(torch.arange(out.numel(),
+                                                dtype=dtype)).view_as(out))
+            outs.append(out.detach())
+            grads.append([xi.grad] + [p.grad for p in block.parameters()] +
+                         [b for b in block.buffers()
+                          if b.is_floating_point()])
+            block.zero_grad()
+        assert outs[1].shape == outs[0].shape
+        scale = outs[0].abs().max()
+        assert (outs[1] - outs[0]).abs().max() <= tol * scale
+        for a, b in zip(*grads):
+            assert (b - a).abs().max() <= tol * max(a.abs().max(), 1.0)
+
+
+def test_pointwise_conv_equals_conv2d():
+    from step_mm.models.generators.stepgen_modules import PointwiseConv2d
+    torch.manual_seed(0)
+    ref = torch.nn.Conv2d(6, 5, 1, stride=(2, 1)).double()
+    torch.manual_seed(0)
+    new = PointwiseConv2d(6, 5, stride=2).double()
+    assert torch.equal(ref.weight, new.weight)
+    x = torch.randn(3, 6, 11, 16, dtype=torch.float64)
+    assert torch.allclose(new(x), ref(x), rtol=1e-12, atol=1e-12)

@@ -47,6 +47,119 @@ def _kinematic_tree(graph_cfg: dict, num_joints: int):
     return bones, paths
 
 
+def conv1x1(conv: nn.Conv2d, x: torch.Tensor,
+            stride: int = 1) -> torch.Tensor:
+    """``conv(x)`` of a 1x1 ``nn.Conv2d`` as one batched matrix product.
+
+    The same linear map with the same weight and bias: ``(N, C_in, T, V)``
+    -> ``(N, C_out, T', V)``, with ``T' = ceil(T / stride)`` (the conv's
+    ``stride=(stride, 1)``, no padding). On the CPU, oneDNN's convolution,
+    and above all its backward pass, is several times slower than
+    ``baddbmm`` for these few-channel maps; the 1x1 convolutions were the
+    largest cost of a STEP-Gen training step (docs/speed.md).
+    """
+    if stride > 1:
+        x = x[:, :, ::stride]
+    n, c, t, v = x.shape
+    weight = conv.weight.view(1, conv.out_channels, c).expand(n, -1, -1)
+    x = x.reshape(n, c, t * v)
+    if conv.bias is None:
+        y = torch.bmm(weight, x)
+    else:
+        y = torch.baddbmm(conv.bias.view(1, -1, 1), weight, x)
+    return y.view(n, conv.out_channels, t, v)
+
+
+class PointwiseConv2d(nn.Conv2d):
+    """A 1x1 ``nn.Conv2d`` (stride only along time) computed by
+    :func:`conv1x1`: same parameters, state-dict keys and initialisation,
+    the same output up to float rounding."""
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 stride: int = 1, bias: bool = True) -> None:
+        super().__init__(
+            in_channels, out_channels, 1, stride=(stride, 1), bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return conv1x1(self, x, self.stride[0])
+
+
+class STEPGenBlock(STGCNBlock):
+    """mmaction2's :class:`STGCNBlock` (``unit_gcn`` with ``'importance'``
+    edge weights, ``unit_tcn`` with a 9-frame kernel) with its 1x1
+    convolutions computed by :func:`conv1x1` and, where it has fewer input
+    than output channels, its graph convolution aggregating first (see
+    :meth:`_graph_conv`). The 9-frame temporal conv stays oneDNN's.
+
+    Same modules, parameters and state-dict keys as ``STGCNBlock``; the
+    output equals ``STGCNBlock.forward`` up to float rounding.
+
+    Args:
+        in_channels (int): Input channels.
+        out_channels (int): Output channels.
+        A (torch.Tensor): ``(K, V, V)`` adjacency.
+        stride (int): Temporal stride. Defaults to 1.
+        residual (bool): Residual branch. Defaults to True.
+        dropout (float): Dropout of the temporal unit. Defaults to 0.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 A: torch.Tensor,
+                 stride: int = 1,
+                 residual: bool = True,
+                 dropout: float = 0.0) -> None:
+        super().__init__(
+            in_channels, out_channels, A, stride=stride, residual=residual,
+            tcn_dropout=dropout)
+        self.stride = stride
+        # what the forward below assumes of mmaction's units
+        assert self.gcn.adaptive == 'importance'
+        assert self.gcn.conv_pos == 'pre' and not self.gcn.with_res
+        assert self.gcn.conv.kernel_size == (1, 1)
+        self.has_residual = residual
+        self.residual_conv = isinstance(self.residual, nn.Module)
+        if self.residual_conv:
+            assert self.residual.conv.kernel_size == (1, 1)
+
+    def _graph_conv(self, x: torch.Tensor) -> torch.Tensor:
+        """``unit_gcn``'s ``einsum(conv(x), A * PA)``, before its BN.
+
+        Where the block has fewer input than output channels, the same
+        linear map is computed aggregating over the graph first, on the
+        ``K * C_in`` input maps, then applying the conv's weight regrouped
+        to ``(C_out, K * C_in)`` (its bias summed through ``A``), so the
+        ``K * C_out`` maps are never built.
+        """
+        gcn = self.gcn
+        n, c_in, t, v = x.shape
+        k = gcn.num_subsets
+        c_out = gcn.out_channels
+        A = gcn.A * gcn.PA
+        if c_in >= c_out:
+            y = conv1x1(gcn.conv, x).view(n, k, c_out, t, v)
+            return torch.einsum('nkctv,kvw->nctw', y, A).contiguous()
+        x = torch.einsum('nctv,kvw->nkctw', x, A).reshape(n, k * c_in, t * v)
+        weight = gcn.conv.weight.view(k, c_out, c_in).transpose(0, 1)
+        weight = weight.reshape(1, c_out, k * c_in).expand(n, -1, -1)
+        bias = torch.einsum('kc,kw->cw', gcn.conv.bias.view(k, c_out),
+                            A.sum(1))
+        bias = bias[:, None].expand(c_out, t, v).reshape(1, c_out, t * v)
+        return torch.baddbmm(bias, weight, x).view(n, c_out, t, v)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``relu(tcn(gcn(x)) + residual(x))`` as in ``STGCNBlock``."""
+        gcn = self.gcn
+        y = self.tcn(gcn.act(gcn.bn(self._graph_conv(x))))
+        if self.residual_conv:
+            res = self.residual
+            y = y + res.drop(res.bn(conv1x1(res.conv, x, self.stride)))
+        elif self.has_residual:
+            y = y + x
+        return self.relu(y)
+
+
 def _tcn_length(T: int, stride: int, kernel_size: int = 9) -> int:
     """Output length of mmaction's ``unit_tcn`` (padding ``(k - 1) // 2``).
     """
@@ -116,13 +229,13 @@ class STEPGenEncoder(BaseModule):
         c_in, T = in_channels + num_classes, num_frames
         for i, (c_out, s) in enumerate(zip(channels, strides)):
             blocks.append(
-                STGCNBlock(
+                STEPGenBlock(
                     c_in, c_out, A.clone(), stride=s, residual=i > 0,
-                    tcn_dropout=dropout))
+                    dropout=dropout))
             c_in, T = c_out, _tcn_length(T, s)
         self.blocks = ModuleList(blocks)
         self.out_frames = T
-        self.reduce = nn.Conv2d(c_in, head_channels, 1)
+        self.reduce = PointwiseConv2d(c_in, head_channels)
         self.head = nn.Linear(head_channels * T * self.num_joints,
                               2 * latent_dim)
         self.logvar_bound = 10.0
@@ -240,10 +353,10 @@ class STEPGenDecoder(BaseModule):
         c_in = c0
         for c_out in channels:
             blocks.append(
-                STGCNBlock(c_in, c_out, A.clone(), tcn_dropout=dropout))
+                STEPGenBlock(c_in, c_out, A.clone(), dropout=dropout))
             c_in = c_out
         self.blocks = ModuleList(blocks)
-        self.out = nn.Conv2d(c_in, out_channels, 1)
+        self.out = PointwiseConv2d(c_in, out_channels)
         nn.init.normal_(self.out.weight, std=1e-3)
         nn.init.zeros_(self.out.bias)
         if out_channels == 3 and V == len(REFERENCE_POSE):
