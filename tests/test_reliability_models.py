@@ -51,7 +51,8 @@ def _save(model, path, prefix=''):
 def step_model():
     """A narrow, untrained STEP with fitted-looking affective statistics."""
     model = init_gait_model(STEP, cfg_options=SMALL)
-    model.cls_head.set_affective_stats(np.zeros(29), np.ones(29))
+    n = model.cls_head.num_affective
+    model.cls_head.set_affective_stats(np.zeros(n), np.ones(n))
     return model
 
 
@@ -173,13 +174,14 @@ def test_step_head_without_affective_feats(step_model):
         head.loss(feats, samples)
     with pytest.raises(ValueError, match='needs the data samples'):
         head(feats)
-    samples[0].affective_feats = torch.zeros(29)
-    samples[1].affective_feats = torch.zeros(28)
+    n = head.num_affective
+    samples[0].affective_feats = torch.zeros(n)
+    samples[1].affective_feats = torch.zeros(n - 1)
     with pytest.raises(ValueError,
-                       match='data sample 1 has 28 affective features, '
-                       'expected num_affective=29'):
+                       match=f'data sample 1 has {n - 1} affective features, '
+                       f'expected num_affective={n}'):
         head.predict(feats, samples)
-    samples[1].affective_feats = torch.full((29, ), float('nan'))
+    samples[1].affective_feats = torch.full((n, ), float('nan'))
     with pytest.raises(ValueError, match=r'NaN or inf in data samples \[1\]'):
         head.predict(feats, samples)
 
@@ -193,7 +195,7 @@ def test_onnx_model_fed_17_joints(step_model, tmp_path):
     out = exporter.export(step_model, str(tmp_path / 'step.onnx'),
                           num_frames=32)
     sess = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
-    aff = np.zeros((1, 29), np.float32)
+    aff = np.zeros((1, step_model.cls_head.num_affective), np.float32)
     ok = sess.run(['probs'],
                   dict(joints=np.zeros((1, 1, 32, 16, 3), np.float32),
                        affective_feats=aff))[0]

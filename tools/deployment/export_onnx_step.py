@@ -11,7 +11,8 @@ The graph has two inputs and two outputs, all with a dynamic batch axis:
 - ``joints`` ``(N, 1, T, 16, 3)`` float32: gaits after the test pipeline
   (``NormalizeGait``, ``GaitToLength(clip_len=T)``, ``FormatGCNInput``),
   i.e. ``data['inputs']`` of the pipeline without its clip axis;
-- ``affective_feats`` ``(N, 29)`` float32: the raw affective features of
+- ``affective_feats`` ``(N, F)`` float32 (``F`` = the head's
+  ``num_affective``: 194 for STEP, 29 for ``step-aff29``): the raw features of
   ``GaitAffectiveFeatures`` (``data_samples.affective_feats``); the head's
   standardisation (``aff_mean``/``aff_std``, fitted during training) is
   part of the graph;
@@ -110,7 +111,7 @@ class STEPOnnxWrapper(nn.Module):
 
     def forward(self, joints: torch.Tensor,
                 affective_feats: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """``(N, 1, T, 16, 3)``, ``(N, 29)`` -> logits, probs ``(N, C)``."""
+        """``(N, 1, T, 16, 3)``, ``(N, F)`` -> logits, probs ``(N, C)``."""
         head = self.head
         x = self.backbone(joints).mean(dim=(1, 3, 4))
         if head.use_affective:
@@ -135,7 +136,7 @@ def prepare_inputs(model: nn.Module, gaits: List[np.ndarray],
 
     Returns:
         tuple: The pipeline outputs (for ``model.test_step``), joints
-        ``(N, 1, num_frames, 16, 3)`` and affective features ``(N, 29)``.
+        ``(N, 1, num_frames, 16, 3)`` and affective features ``(N, F)``.
     """
     from mmengine.registry import DefaultScope
 
@@ -288,7 +289,8 @@ def main(argv=None) -> int:
     model = init_gait_model(args.config, args.checkpoint)
     export(model, args.output, args.num_frames, args.opset)
     print(f'exported {args.output} (opset {args.opset}, inputs joints '
-          f'(N, 1, {args.num_frames}, 16, 3) and affective_feats (N, 29))')
+          f'(N, 1, {args.num_frames}, 16, 3) and affective_feats '
+          f'(N, {getattr(model.cls_head, "num_affective", 0) or 29}))')
     if args.verify:
         gaits = None
         if args.data_root:

@@ -12,6 +12,7 @@ from mmaction.registry import TRANSFORMS
 
 from step_mm.skeleton import (EGAIT_BONE_PAIRS, FLIP_INDEX,
                               affective_features, align_to_reference)
+from step_mm.skeleton.motion_stats import motion_statistics
 
 
 def _name(results: Dict) -> str:
@@ -153,13 +154,23 @@ class GaitAffectiveFeatures(BaseTransform):
 
         - affective_feats
 
+    With ``with_motion_stats`` the 165 per-joint posture and movement
+    statistics of :func:`step_mm.skeleton.motion_stats.motion_statistics`
+    are appended (194 values in all; set the head's ``num_affective`` to
+    match).
+
     Args:
         fps (float, optional): Frame rate; None reads ``results['fps']``
             (30 if absent). Defaults to None.
+        with_motion_stats (bool): Append the per-joint statistics.
+            Defaults to False.
     """
 
-    def __init__(self, fps: Optional[float] = None) -> None:
+    def __init__(self,
+                 fps: Optional[float] = None,
+                 with_motion_stats: bool = False) -> None:
         self.fps = fps
+        self.with_motion_stats = with_motion_stats
 
     def transform(self, results: Dict) -> Dict:
         kp = results['keypoint']
@@ -168,7 +179,11 @@ class GaitAffectiveFeatures(BaseTransform):
                 f'GaitAffectiveFeatures: gait {_name(results)} has '
                 f'{kp.shape[1]} frames; the features need at least 4')
         fps = self.fps or results.get('fps', 30.0)
-        feats = affective_features(kp[0].astype(np.float64), fps=fps)
+        joints = kp[0].astype(np.float64)
+        feats = affective_features(joints, fps=fps)
+        if self.with_motion_stats:
+            feats = np.concatenate(
+                [feats, motion_statistics(joints, fps=fps)])
         if not np.isfinite(feats).all():
             raise ValueError(f'GaitAffectiveFeatures: gait {_name(results)} '
                              'gives non-finite features')
@@ -176,7 +191,8 @@ class GaitAffectiveFeatures(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(fps={self.fps})'
+        return (f'{self.__class__.__name__}(fps={self.fps}, '
+                f'with_motion_stats={self.with_motion_stats})')
 
 
 @TRANSFORMS.register_module()

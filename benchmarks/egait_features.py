@@ -1,0 +1,234 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+"""Linear probes on gait-level features under the E-Gait protocols.
+
+How much do hand-made gait features alone tell about the emotion? For each
+run of a protocol (fold x seed, the same splits as
+``benchmarks/egait_protocol.py``) a multinomial logistic regression is
+fitted on the fold's ``train`` subset (features standardised with the
+train statistics), its L2 weight is picked on the fold's ``val`` subset
+only, and that model is reported on ``val`` and on the held-out ``test``
+fold. Feature sets:
+
+- ``affective29``: the 29 affective features of ``GaitAffectiveFeatures``;
+- ``official29``: the release's ``affectiveFeatures.h5``;
+- ``motion165``: the per-joint statistics of
+  :func:`step_mm.skeleton.motion_stats.motion_statistics`;
+- ``affective29+motion165``: STEP's gait-level input (194 values).
+
+The ``val`` figures are what the STEP recipe was chosen on
+(``configs/step/README.md``, "Recipe notes"); ``test`` figures are
+reported, never used to choose anything.
+
+Example::
+
+    python benchmarks/egait_features.py --protocol random
+    python benchmarks/egait_features.py --protocol subject
+
+Writes ``benchmarks/results/egait_features_<protocol>.json`` and ``.md``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import time
+from typing import Dict, Sequence
+
+import numpy as np
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+PROTOCOLS = dict(
+    random=dict(num_folds=10, seeds=(0, 1, 2)),
+    subject=dict(num_folds=5, seeds=(0, )))
+L2_GRID = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
+FEATURE_SETS = ('affective29', 'official29', 'motion165',
+                'affective29+motion165')
+
+
+def load_features(data_root: str) -> Dict[str, np.ndarray]:
+    """Keys, labels and every feature set of the gaits in ``data_root``,
+    computed by the dataset and transforms the configs use."""
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+
+    import step_mm  # noqa: F401  (registers the components)
+    init_default_scope('mmaction')
+    ds = DATASETS.build(
+        dict(
+            type='EGaitDataset',
+            data_root=data_root,
+            affective_file='affectiveFeatures.h5',
+            protocol='all',
+            pipeline=[
+                dict(type='NormalizeGait'),
+                dict(type='GaitAffectiveFeatures', with_motion_stats=True)
+            ]))
+    keys, labels, feats, official = [], [], [], []
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        keys.append(info['frame_dir'])
+        labels.append(int(info['label']))
+        official.append(info['official_affective'])
+        feats.append(ds.pipeline(info)['affective_feats'])
+    feats = np.stack(feats).astype(np.float64)
+    return dict(
+        keys=keys,
+        labels=np.asarray(labels),
+        affective29=feats[:, :29],
+        official29=np.stack(official).astype(np.float64),
+        motion165=feats[:, 29:],
+        **{'affective29+motion165': feats})
+
+
+def fit_predict(x_train: np.ndarray, y_train: np.ndarray, l2: float,
+                num_classes: int):
+    """Multinomial logistic regression (L-BFGS, L2 on the weights)."""
+    x = torch.from_numpy(x_train)
+    y = torch.from_numpy(y_train)
+    linear = torch.nn.Linear(x.shape[1], num_classes).double()
+    opt = torch.optim.LBFGS(
+        linear.parameters(), max_iter=500, line_search_fn='strong_wolfe')
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(linear(x), y)
+        loss = loss + l2 * linear.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+
+    def predict(z: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return linear(torch.from_numpy(z)).argmax(1).numpy()
+
+    return predict
+
+
+def mean_class(pred: np.ndarray, true: np.ndarray, num_classes: int) -> float:
+    accs = [(pred[true == c] == c).mean() for c in range(num_classes)
+            if (true == c).any()]
+    return float(np.mean(accs))
+
+
+def run(data: Dict[str, np.ndarray], protocol: str, folds: Sequence[int],
+        seeds: Sequence[int]) -> dict:
+    from step_mm.datasets.splits import make_split
+    num_folds = PROTOCOLS[protocol]['num_folds']
+    y = data['labels']
+    num_classes = int(y.max()) + 1
+    runs = []
+    for name in FEATURE_SETS:
+        x_all = data[name]
+        for seed in seeds:
+            for fold in folds:
+                split = make_split(data['keys'], y, protocol, num_folds, fold,
+                                   seed, 0.1)
+                tr, va, te = (np.asarray(split[k])
+                              for k in ('train', 'val', 'test'))
+                mu = x_all[tr].mean(0)
+                sd = x_all[tr].std(0)
+                x = (x_all - mu) / np.where(sd > 1e-8, sd, 1.)
+                best = None
+                for l2 in L2_GRID:  # first (smallest) wins ties
+                    predict = fit_predict(x[tr], y[tr], l2, num_classes)
+                    val = float((predict(x[va]) == y[va]).mean())
+                    if best is None or val > best[0]:
+                        best = (val, l2, predict)
+                val, l2, predict = best
+                pred = predict(x[te])
+                runs.append(
+                    dict(
+                        features=name,
+                        fold=fold,
+                        seed=seed,
+                        l2=l2,
+                        val_top1=val,
+                        top1=float((pred == y[te]).mean()),
+                        mean_class=mean_class(pred, y[te], num_classes)))
+    summary = {}
+    for name in FEATURE_SETS:
+        rs = [r for r in runs if r['features'] == name]
+        summary[name] = dict(n_runs=len(rs))
+        for k in ('val_top1', 'top1', 'mean_class'):
+            v = np.array([r[k] for r in rs])
+            summary[name][f'{k}_mean'] = float(v.mean())
+            summary[name][f'{k}_std'] = float(v.std(ddof=1)) if len(
+                v) > 1 else 0.0
+    return dict(runs=runs, summary=summary)
+
+
+def markdown(result: dict) -> str:
+    lines = [
+        f"E-Gait, protocol `{result['protocol']}`, folds "
+        f"{result['folds']}, seeds {result['seeds']}: logistic regression "
+        'on gait-level features, L2 weight picked on each fold\'s val '
+        'subset. Mean ± sample std over runs.', '',
+        '| features | dim | val top-1 | test top-1 | test mean-class | runs |',
+        '|---|---|---|---|---|---|'
+    ]
+    for name, s in result['summary'].items():
+        lines.append(
+            f"| {name} | {result['dims'][name]} | {s['val_top1_mean']:.3f} "
+            f"± {s['val_top1_std']:.3f} | {s['top1_mean']:.3f} ± "
+            f"{s['top1_std']:.3f} | {s['mean_class_mean']:.3f} ± "
+            f"{s['mean_class_std']:.3f} | {s['n_runs']} |")
+    return '\n'.join(lines) + '\n'
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--protocol', choices=sorted(PROTOCOLS), default='random')
+    parser.add_argument('--folds', nargs='+', type=int)
+    parser.add_argument('--seeds', nargs='+', type=int)
+    parser.add_argument(
+        '--data-root',
+        default=os.environ.get(
+            'EGAIT_ROOT',
+            osp.join(osp.dirname(REPO), 'shared', 'data', 'egait')))
+    parser.add_argument(
+        '--out', help='default: benchmarks/results/egait_features_'
+        '<protocol>.json')
+    args = parser.parse_args(argv)
+    proto = PROTOCOLS[args.protocol]
+    args.folds = args.folds or list(range(proto['num_folds']))
+    args.seeds = args.seeds or list(proto['seeds'])
+    args.out = args.out or osp.join(REPO, 'benchmarks', 'results',
+                                    f'egait_features_{args.protocol}.json')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    data = load_features(args.data_root)
+    result = run(data, args.protocol, args.folds, args.seeds)
+    result.update(
+        protocol=args.protocol,
+        folds=args.folds,
+        seeds=args.seeds,
+        l2_grid=list(L2_GRID),
+        dims={k: int(data[k].shape[1])
+              for k in FEATURE_SETS},
+        command='python benchmarks/egait_features.py ' +
+        ' '.join(sys.argv[1:] if argv is None else argv),
+        wall_s=round(time.perf_counter() - start, 1))
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(result, f, indent=1)
+    md = markdown(result)
+    with open(osp.splitext(args.out)[0] + '.md', 'w') as f:
+        f.write(md)
+    print(md)
+    print(f'wrote {args.out} ({result["wall_s"]} s)')
+    return result
+
+
+if __name__ == '__main__':
+    main()
