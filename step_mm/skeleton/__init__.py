@@ -8,6 +8,8 @@ from .geometry import (FOOT_JOINTS, HORIZONTAL_AXES, UP_AXIS,
 from .layout import (EGAIT_BONE_PAIRS, EGAIT_FLIP_PAIRS, EGAIT_INWARD,
                      EGAIT_LAYOUT, FLIP_INDEX, JOINT_NAMES, NUM_JOINTS,
                      REFERENCE_POSE, TORSO_JOINTS)
+from .motion_stats import (MOTION_STATISTIC_NAMES, NUM_MOTION_STATISTICS,
+                           motion_statistics)
 from .normalize import align_to_reference, root_center, similarity_transform
 
 __all__ = [
@@ -17,5 +19,6 @@ __all__ = [
     'TORSO_JOINTS', 'align_to_reference', 'root_center',
     'similarity_transform', 'FOOT_JOINTS', 'HORIZONTAL_AXES', 'UP_AXIS',
     'bone_lengths', 'bone_length_variation', 'foot_contact_weights',
-    'foot_slide_sq'
+    'foot_slide_sq', 'MOTION_STATISTIC_NAMES', 'NUM_MOTION_STATISTICS',
+    'motion_statistics'
 ]

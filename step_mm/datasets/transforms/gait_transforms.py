@@ -11,8 +11,8 @@ from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
 from step_mm.skeleton import (EGAIT_BONE_PAIRS, FLIP_INDEX,
-                              affective_features, align_to_reference)
-from step_mm.skeleton.motion_stats import motion_statistics
+                              affective_features, align_to_reference,
+                              motion_statistics)
 
 
 def _name(results: Dict) -> str:
