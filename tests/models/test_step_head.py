@@ -89,6 +89,27 @@ def test_baseline():
         head.set_affective_stats(torch.zeros(29), torch.ones(29))
 
 
+def test_linear_head():
+    """``hidden_channels=0``: BN -> Dropout -> Linear on the fused
+    features, i.e. logits affine in the standardised inputs."""
+    head = _head(hidden_channels=0, num_affective=5).eval()
+    assert head.fc_cls.in_features == 64 + 5
+    assert isinstance(head.fc_hidden, torch.nn.Identity)
+    feats = torch.randn(3, 1, 64, 19, 16)
+    samples = _samples(3, num_affective=5)
+    logits = head(feats, samples)
+    fused = torch.cat([
+        feats.mean(dim=(1, 3, 4)),
+        torch.stack([s.affective_feats for s in samples])
+    ], 1)
+    expected = head.fc_cls(head.bn(fused))
+    torch.testing.assert_close(logits, expected)
+    head.train()
+    loss = head.loss(feats, samples)['loss_cls']
+    loss.backward()
+    assert head.fc_cls.weight.grad.abs().sum() > 0
+
+
 def test_errors():
     head = _head()
     feats = torch.randn(2, 1, 64, 5, 16)

@@ -37,7 +37,8 @@ class STEPHead(BaseHead):
         num_affective (int): Number of affective features. Defaults to 29.
         use_affective (bool): Whether to append the affective features.
             Defaults to True.
-        hidden_channels (int): Width of the hidden layer. Defaults to 96.
+        hidden_channels (int): Width of the hidden layer; 0 drops it
+            (``BN -> Dropout -> Linear``). Defaults to 96.
         dropout (float): Dropout probability before the last layer.
             Defaults to 0.
         loss_cls (dict): Config for building loss.
@@ -86,10 +87,15 @@ class STEPHead(BaseHead):
 
         fused_channels = in_channels + self.num_affective
         self.bn = nn.BatchNorm1d(fused_channels)
-        self.fc_hidden = nn.Linear(fused_channels, hidden_channels)
-        self.relu = nn.ReLU()
+        if hidden_channels:
+            self.fc_hidden = nn.Linear(fused_channels, hidden_channels)
+            self.relu = nn.ReLU()
+        else:  # a linear classifier on the fused features
+            self.fc_hidden = nn.Identity()
+            self.relu = nn.Identity()
         self.dropout = nn.Dropout(dropout)
-        self.fc_cls = nn.Linear(hidden_channels, num_classes)
+        self.fc_cls = nn.Linear(hidden_channels or fused_channels,
+                                num_classes)
 
     @torch.no_grad()
     def set_affective_stats(self, mean: Union[torch.Tensor, np.ndarray],
