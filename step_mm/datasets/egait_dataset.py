@@ -66,6 +66,10 @@ class EGaitDataset(BaseActionDataset):
             ``train`` subset only (e.g. generated gaits), each
             ``dict(data_root=..., features_file=..., labels_file=None)``.
             Never added to ``val`` or ``test``. Defaults to ().
+        train_fraction (float): Keep this fraction of the real ``train``
+            subset, per class (at least one gait of each class it holds),
+            drawn with ``seed``; ``val``, ``test`` and ``extra_train`` are
+            unchanged. For learning curves. Defaults to 1.0.
     """
 
     def __init__(self,
@@ -85,6 +89,7 @@ class EGaitDataset(BaseActionDataset):
                  fps: float = 30.0,
                  skip_invalid: bool = False,
                  extra_train: Sequence[dict] = (),
+                 train_fraction: float = 1.0,
                  **kwargs) -> None:
         if subset not in ('train', 'val', 'test'):
             raise ValueError(f"subset must be 'train', 'val' or 'test', got "
@@ -106,6 +111,10 @@ class EGaitDataset(BaseActionDataset):
         self.fps = fps
         self.skip_invalid = skip_invalid
         self.extra_train = list(extra_train)
+        if not 0.0 < train_fraction <= 1.0:
+            raise ValueError(f'train_fraction must be in (0, 1], got '
+                             f'{train_fraction}')
+        self.train_fraction = float(train_fraction)
         metainfo = dict(classes=self.class_names)
         metainfo.update(kwargs.pop('metainfo', None) or {})
         super().__init__(
@@ -154,6 +163,8 @@ class EGaitDataset(BaseActionDataset):
                            self.num_folds, self.fold, self.seed,
                            self.val_ratio)
         data_list = [infos[i] for i in split[self.subset]]
+        if self.subset == 'train' and self.train_fraction < 1.0:
+            data_list = self._subsample(data_list)
         if self.subset == 'train':
             for extra in self.extra_train:
                 extra = dict(extra)
@@ -175,6 +186,21 @@ class EGaitDataset(BaseActionDataset):
                 f'subset of protocol={self.protocol!r} fold={self.fold} is '
                 'empty')
         return data_list
+
+    def _subsample(self, data_list: List[dict]) -> List[dict]:
+        """A stratified ``train_fraction`` of ``data_list`` (order kept)."""
+        rng = np.random.default_rng(self.seed)
+        labels = np.array([info['label'] for info in data_list])
+        keep = []
+        for label in np.unique(labels):
+            idx = np.flatnonzero(labels == label)
+            n = max(1, int(round(self.train_fraction * len(idx))))
+            keep.append(rng.permutation(idx)[:n])
+        keep = np.sort(np.concatenate(keep))
+        print_log(
+            f'EGaitDataset: train_fraction={self.train_fraction} keeps '
+            f'{len(keep)} of {len(data_list)} train gaits', logger='current')
+        return [data_list[i] for i in keep]
 
     def summary(self) -> dict:
         """Counts per class, number of gaits and the length range."""

@@ -112,6 +112,26 @@ def test_extra_train_only_in_train(tiny_egait, tmp_path):
     assert syn(tr) == 6 and syn(te) == 0 and syn(va) == 0
 
 
+def test_train_fraction_is_stratified_and_train_only(tiny_egait):
+    keys = lambda d: [  # noqa: E731
+        d.get_data_info(i)['frame_dir'] for i in range(len(d))]
+    labels = lambda d: np.bincount(  # noqa: E731
+        [d.get_data_info(i)['label'] for i in range(len(d))], minlength=4)
+    full = build(tiny_egait, num_folds=5)
+    half = build(tiny_egait, num_folds=5, train_fraction=0.5)
+    assert set(keys(half)) < set(keys(full))
+    np.testing.assert_array_equal(
+        labels(half), np.maximum(np.round(labels(full) * 0.5), 1))
+    assert keys(half) == keys(build(tiny_egait, num_folds=5,
+                                    train_fraction=0.5))
+    for subset in ('val', 'test'):
+        assert keys(build(tiny_egait, num_folds=5, subset=subset,
+                          train_fraction=0.5)) == keys(
+                              build(tiny_egait, num_folds=5, subset=subset))
+    with pytest.raises(ValueError, match='train_fraction'):
+        build(tiny_egait, train_fraction=0.0)
+
+
 def test_data_root_from_env_in_config(tmp_path, monkeypatch, tiny_egait):
     from mmengine.config import Config
     cfg_file = tmp_path / 'cfg.py'
