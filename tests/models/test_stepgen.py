@@ -262,3 +262,27 @@ def test_pointwise_conv_equals_conv2d():
     assert torch.equal(ref.weight, new.weight)
     x = torch.randn(3, 6, 11, 16, dtype=torch.float64)
     assert torch.allclose(new(x), ref(x), rtol=1e-12, atol=1e-12)
+
+
+def test_resample_decodes_the_posterior_of_real_gaits(tiny_egait):
+    cfg = Config.fromfile(MAIN)
+    model = MODELS.build(cfg.model)
+    model.train()
+    batch = _tiny_batch(tiny_egait, cfg, n=4)
+    data = model.data_preprocessor(batch, False)
+    labels = [int(d.gt_labels.item) for d in data['data_samples']]
+    mean = model.resample(data['inputs'], labels, temperature=0)
+    assert model.training  # mode restored
+    model.eval()
+    # temperature 0 is the posterior mean: the eval-mode reconstruction
+    torch.testing.assert_close(mean, model(**data, mode='tensor'))
+    a = model.resample(data['inputs'], labels,
+                       generator=torch.Generator().manual_seed(1))
+    b = model.resample(data['inputs'], labels,
+                       generator=torch.Generator().manual_seed(1))
+    assert a.shape == (4, 75, 16, 3) and torch.equal(a, b)
+    assert float((a - mean).abs().max()) > 1e-6
+    with pytest.raises(ValueError, match='4 gaits but 3 labels'):
+        model.resample(data['inputs'], labels[:3])
+    with pytest.raises(ValueError, match='temperature'):
+        model.resample(data['inputs'], labels, temperature=-1)

@@ -210,6 +210,53 @@ class STEPGen(BaseModel):
         finally:
             self.train(was_training)
 
+    @torch.no_grad()
+    def resample(self,
+                 gaits: torch.Tensor,
+                 labels: Union[torch.Tensor, Sequence[int]],
+                 temperature: float = 1.0,
+                 generator: Optional[torch.Generator] = None
+                 ) -> torch.Tensor:
+        """Variations of real gaits: decode samples of their posterior.
+
+        Each gait is encoded with its emotion to ``N(mu, sigma^2)`` and a
+        code ``mu + temperature * sigma * eps`` is decoded with the same
+        emotion (``temperature=0`` gives the posterior mean, i.e. the
+        reconstruction). Runs in eval mode and restores the previous mode.
+
+        Args:
+            gaits (torch.Tensor): ``(N, T, V, C)`` gaits of the encoder's
+                length (e.g. looped to 75 frames as in training).
+            labels (torch.Tensor | Sequence[int]): ``(N,)`` emotions.
+            temperature (float): Scale of the posterior noise.
+                Defaults to 1.0.
+            generator (torch.Generator, optional): Randomness source.
+
+        Returns:
+            torch.Tensor: ``(N, T, V, C)`` joint positions.
+        """
+        if temperature < 0:
+            raise ValueError(f'temperature must be >= 0, got {temperature}')
+        gaits = self._gaits(gaits)
+        labels = self._check_labels(
+            torch.as_tensor(labels, dtype=torch.long,
+                            device=gaits.device).reshape(-1))
+        if labels.numel() != gaits.shape[0]:
+            raise ValueError(f'resample: {gaits.shape[0]} gaits but '
+                             f'{labels.numel()} labels')
+        was_training = self.training
+        self.eval()
+        try:
+            mu, logvar = self.encode(gaits, labels)
+            gen_device = generator.device if generator is not None \
+                else mu.device
+            eps = torch.randn(mu.shape, generator=generator,
+                              device=gen_device).to(mu.device)
+            z = mu + temperature * eps * torch.exp(0.5 * logvar)
+            return self.decode(z, labels, gaits.shape[1])
+        finally:
+            self.train(was_training)
+
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
         """Losses of a batch of real gaits (see class docstring)."""
