@@ -35,7 +35,25 @@ writes ``stepgen_random_quick.json``) and, for full runs, a table into
     python benchmarks/stepgen_augment.py --quick         # smoke test
 
 Per-run results are cached in the work dir and reused when the settings
-match (``--no-resume`` recomputes).
+match, and so is each fold's trained STEP-Gen (``--no-resume`` recomputes
+both).
+
+``--recipe`` chooses how the generated gaits are made and used (results of
+recipes other than ``mix`` go to ``stepgen_random_<recipe>.json``; every
+recipe reports the best val top-1 beside the test top-1, so recipes are
+compared on val):
+
+- ``mix`` (default): N prior samples per class, 75 frames, added to the
+  real train subset;
+- ``mix_crop``: the same, each cut to the length of a real train gait of its
+  class (STEP-Gen learns the pipeline's gaits looped to 75 frames, seams
+  included, while STEP computes a real gait's affective features on its
+  unlooped frames);
+- ``posterior``: one variation of every real train gait (its posterior
+  sample, ``STEPGen.resample``, decoded with its label and cut to its
+  length) added to the real train subset;
+- ``pretrain``: STEP trained on N prior samples per class only (the TSTR
+  run), then fine-tuned on the real train subset.
 """
 import argparse
 import copy
@@ -52,7 +70,7 @@ import numpy as np
 import torch
 
 import step_mm  # noqa: F401
-from step_mm.datasets import EGAIT_CLASSES, load_gait_files
+from step_mm.datasets import EGAIT_CLASSES, load_gait_files, write_gait_h5
 from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
                                         frechet_distance, motion_amplitude)
 from step_mm.skeleton import align_to_reference
@@ -60,6 +78,8 @@ from step_mm.skeleton import align_to_reference
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 VARIANTS = ('real_only', 'stepgen_push_pull', 'stepgen_no_push_pull')
+#: How generated gaits are made and used (``--recipe``, module docstring).
+RECIPES = ('mix', 'mix_crop', 'posterior', 'pretrain')
 GEN_VARIANTS = VARIANTS[1:]
 GEN_CONFIG_GLOB = osp.join(REPO, 'configs', 'step_gen', 'stepgen_*.py')
 STEP_CONFIG_GLOB = osp.join(REPO, 'configs', 'step', 'step_*egait*.py')
@@ -301,31 +321,147 @@ def realism_stats(gaits) -> Dict[str, float]:
         motion=float(np.mean(motion_amplitude(gaits))))
 
 
-def real_train_gaits(step_cfg) -> List[np.ndarray]:
-    """The fold's real train gaits, normalised, unpadded."""
+def real_train_set(step_cfg) -> tuple:
+    """The fold's real train gaits (normalised, unpadded) and labels."""
     from mmaction.registry import DATASETS
     ds = _dataset_like(step_cfg.train_dataloader.dataset, pipeline=[])
     ds = DATASETS.build(ds)
-    return [
+    gaits = [
         align_to_reference(ds.get_data_info(i)['keypoint'][0])
         for i in range(len(ds))
     ]
+    labels = np.array([ds.get_data_info(i)['label'] for i in range(len(ds))])
+    return gaits, labels
 
 
-def generate(gen_cfg, runner, out_dir: str, num_per_class: int,
-             seed: int) -> List[str]:
-    """Write generated gaits of the trained STEP-Gen; return their keys."""
+def _tools(name: str):
     sys.path.insert(0, osp.join(REPO, 'tools'))
     try:
-        from generate_gaits import generate_gait_files
+        return __import__(name)
     finally:
         sys.path.pop(0)
+
+
+def trained_generator(gen_cfg, vdir: str, resume: bool = True) -> tuple:
+    """The fold's STEP-Gen: trained now, or loaded from its final
+    checkpoint in ``vdir/stepgen`` when an earlier run left one.
+
+    Returns:
+        tuple: ``(model, seconds spent training)``.
+    """
+    ckpt = osp.join(vdir, 'stepgen',
+                    f'epoch_{gen_cfg.train_cfg.max_epochs}.pth')
+    if resume and osp.isfile(ckpt):
+        print(f'reusing the STEP-Gen checkpoint {ckpt}', flush=True)
+        model, _ = _tools('generate_gaits').load_generator(gen_cfg, ckpt)
+        return model, 0.0
+    t0 = time.time()
+    _, runner = train_and_test(gen_cfg)
+    return runner.model, time.time() - t0
+
+
+def _write_gaits(out_dir: str, gaits: Sequence[np.ndarray],
+                 labels: Sequence[int], class_names: Sequence[str]) -> str:
+    """Write gaits as ``NNNNN_<Emotion>`` keys; the features file."""
+    keys = [f'{i + 1:05d}_{class_names[k].capitalize()}'
+            for i, k in enumerate(labels)]
+    feat_path = osp.join(out_dir, FEATURES_FILE)
+    write_gait_h5(feat_path, {
+        k: np.asarray(g, np.float64).reshape(len(g), -1)
+        for k, g in zip(keys, gaits)
+    })
+    write_gait_h5(osp.join(out_dir, LABELS_FILE),
+                  {k: np.int64(y) for k, y in zip(keys, labels)})
+    return feat_path
+
+
+def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
+             recipe: str = 'mix', real: Optional[tuple] = None) -> List[str]:
+    """Write the gaits of a recipe made by a trained STEP-Gen; their keys.
+
+    ``mix``/``pretrain``: ``num_per_class`` prior samples per class (the
+    model's length, 75 frames). ``mix_crop``: the same, each cut to a
+    length drawn from the real train gaits of its class (the generator
+    learns gaits looped to 75 frames; real gaits are 18-75 frames long and
+    their affective features are computed before any looping).
+    ``posterior``: one posterior sample (``STEPGen.resample``) of every
+    real train gait in ``real = (gaits, labels)``, cut to its length.
+    """
     ds_cfg = gen_cfg.train_dataloader.dataset
     class_names = tuple(ds_cfg.get('class_names', EGAIT_CLASSES))
-    model = runner.model
-    feat_path, _ = generate_gait_files(
-        model, out_dir, num_per_class, class_names, seed=seed)
+    if recipe in ('mix', 'pretrain'):
+        feat_path, _ = _tools('generate_gaits').generate_gait_files(
+            model, out_dir, num_per_class, class_names, seed=seed)
+    else:
+        if real is None:
+            raise ValueError(f'recipe {recipe!r} needs the real train set')
+        real_gaits, real_labels = real
+        lengths = np.array([len(g) for g in real_gaits])
+        rng = torch.Generator().manual_seed(seed)
+        if recipe == 'mix_crop':
+            labels = np.repeat(np.arange(len(class_names)), num_per_class)
+            gen = model.generate(torch.from_numpy(labels), generator=rng)
+            pick = np.random.default_rng(seed)
+            cut = [
+                pick.choice(lengths[real_labels == y]) if
+                (real_labels == y).any() else gen.shape[1] for y in labels
+            ]
+        elif recipe == 'posterior':
+            T = model.encoder.num_frames
+            looped = np.stack([g[np.arange(T) % len(g)] for g in real_gaits])
+            labels = real_labels
+            gen = model.resample(
+                torch.from_numpy(looped).float(), torch.from_numpy(labels),
+                generator=rng)
+            cut = np.minimum(lengths, T)
+        else:
+            raise ValueError(f'unknown recipe {recipe!r}')
+        gen = gen.float().cpu().numpy()
+        if not np.isfinite(gen).all():
+            raise FloatingPointError('STEP-Gen produced NaN/inf joints')
+        feat_path = _write_gaits(out_dir, [g[:n] for g, n in zip(gen, cut)],
+                                 labels, class_names)
     return [g['key'] for g in load_gait_files(feat_path, None, class_names)]
+
+
+def real_only_classifier(cfg, resume: bool = True) -> tuple:
+    """Train (or reload) STEP on the fold's real train subset.
+
+    A finished earlier run of the same work dir (``real_only.json`` beside
+    its best-on-val checkpoint) is reloaded instead of retrained, so that
+    every ``--recipe`` of a fold shares one real-only classifier.
+
+    Returns:
+        tuple: ``(model with the best-on-val weights, test metrics, best
+        val top-1)``.
+    """
+    from mmengine.runner import Runner
+    record = osp.join(cfg.work_dir, 'real_only.json')
+    if resume and osp.isfile(record):
+        with open(record) as f:
+            saved = json.load(f)
+        if osp.isfile(saved['checkpoint']):
+            print(f"reusing the real-only STEP {saved['checkpoint']}",
+                  flush=True)
+            runner = Runner.from_cfg(cfg)
+            runner.load_checkpoint(saved['checkpoint'])
+            return runner.model, saved['metrics'], saved['val_top1']
+    metrics, runner = train_and_test(cfg)
+    best = runner.message_hub.get_info('best_ckpt')
+    val = _best_val(runner)
+    if best and osp.isfile(best):
+        write_atomic(
+            record,
+            json.dumps(
+                dict(checkpoint=best, val_top1=val,
+                     metrics={k: float(v) for k, v in metrics.items()
+                              if isinstance(v, (int, float))})))
+    return runner.model, metrics, val
+
+
+def _best_val(runner) -> Optional[float]:
+    best = runner.message_hub.get_info('best_score')
+    return None if best is None else float(best)
 
 
 # ----------------------------------------------------------------- run
@@ -340,17 +476,17 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
     cfg = build_step_cfg(step_config, fold, seed,
                          osp.join(root, 'real_only'), 'real',
                          epochs=args.step_epochs, **kw)
-    metrics, runner = train_and_test(cfg)
-    judge = runner.model
+    judge, metrics, val_real = real_only_classifier(cfg,
+                                                    not args.no_resume)
     test_tpl = cfg.test_dataloader.dataset
     f_train, _, _ = extract(
         judge, _dataset_like(test_tpl, subset='train'))
     f_test, _, _ = extract(judge, _dataset_like(test_tpl, subset='test'))
-    real = real_train_gaits(cfg)
-    rec['real_only'] = dict(top1=_top1(metrics),
+    real = real_train_set(cfg)
+    rec['real_only'] = dict(top1=_top1(metrics), val_top1=val_real,
                             seconds=round(time.time() - t0, 1))
     rec['real_reference'] = dict(
-        fgd=frechet_distance(f_train, f_test), **realism_stats(real))
+        fgd=frechet_distance(f_train, f_test), **realism_stats(real[0]))
     print(f'[fold {fold} seed {seed}] real_only top1 '
           f"{rec['real_only']['top1']:.4f}", flush=True)
 
@@ -362,12 +498,13 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
         gcfg = build_stepgen_cfg(gen_configs[variant], fold, seed,
                                  osp.join(vdir, 'stepgen'),
                                  epochs=args.gen_epochs, **kw)
-        _, gen_runner = train_and_test(gcfg)
-        t_gen_train = time.time() - t0
-        gen_dir = osp.join(vdir, 'generated')
-        gen_keys = generate(gcfg, gen_runner, gen_dir, args.num_per_class,
-                            seed)
-        del gen_runner
+        model, t_gen_train = trained_generator(gcfg, vdir,
+                                               not args.no_resume)
+        suffix = '' if args.recipe == 'mix' else f'_{args.recipe}'
+        gen_dir = osp.join(vdir, 'generated' + suffix)
+        gen_keys = generate(gcfg, model, gen_dir, args.num_per_class, seed,
+                            args.recipe, real)
+        del model
         gen_gaits = [
             g['joints'] for g in load_gait_files(
                 osp.join(gen_dir, FEATURES_FILE),
@@ -375,7 +512,7 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
         ]
         res = dict(num_generated=len(gen_keys),
                    stepgen_train_seconds=round(t_gen_train, 1))
-        res.update(realism_stats(np.stack(gen_gaits)))
+        res.update(realism_stats(gen_gaits))
         f_gen, p_gen, y_gen = extract(
             judge,
             _dataset_like(test_tpl, data_root=gen_dir,
@@ -386,16 +523,31 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
         res['fgd_vs_train'] = frechet_distance(f_gen, f_train)
         res['fidelity'] = float((p_gen == y_gen).mean())
 
-        acfg = build_step_cfg(step_config, fold, seed,
-                              osp.join(vdir, 'step_augment'), 'augment',
-                              gen_dir, epochs=args.step_epochs, **kw)
-        metrics, _ = train_and_test(acfg, gen_keys)
-        res['top1'] = _top1(metrics)
         tcfg = build_step_cfg(step_config, fold, seed,
-                              osp.join(vdir, 'step_tstr'), 'synthetic',
-                              gen_dir, epochs=args.step_epochs, **kw)
-        metrics, _ = train_and_test(tcfg, gen_keys)
+                              osp.join(vdir, 'step_tstr' + suffix),
+                              'synthetic', gen_dir, epochs=args.step_epochs,
+                              **kw)
+        metrics, tstr_runner = train_and_test(tcfg, gen_keys)
         res['tstr_top1'] = _top1(metrics)
+        if args.recipe == 'pretrain':
+            # STEP trained on generated gaits only, fine-tuned on real ones
+            acfg = build_step_cfg(step_config, fold, seed,
+                                  osp.join(vdir, 'step_pretrain'), 'real',
+                                  epochs=args.step_epochs, **kw)
+            acfg.load_from = tstr_runner.message_hub.get_info('best_ckpt')
+            if not acfg.load_from or not osp.isfile(acfg.load_from):
+                raise FileNotFoundError(
+                    f'no best checkpoint of the synthetic-only run in '
+                    f'{tcfg.work_dir}')
+        else:
+            acfg = build_step_cfg(step_config, fold, seed,
+                                  osp.join(vdir, 'step_augment' + suffix),
+                                  'augment', gen_dir,
+                                  epochs=args.step_epochs, **kw)
+        del tstr_runner
+        metrics, runner = train_and_test(acfg, gen_keys)
+        res['top1'] = _top1(metrics)
+        res['val_top1'] = _best_val(runner)
         res['seconds'] = round(time.time() - t0, 1)
         rec[variant] = res
         print(f'[fold {fold} seed {seed}] {variant}: top1 {res["top1"]:.4f}'
@@ -421,6 +573,9 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
             continue
         m, s = _mean_std([x['top1'] for x in rows])
         out = dict(top1_mean=m, top1_std=s, n_runs=len(rows))
+        if all(x.get('val_top1') is not None for x in rows):
+            out['val_top1_mean'], out['val_top1_std'] = _mean_std(
+                [x['val_top1'] for x in rows])
         realism = [k for k in ('bone_drift', 'foot_slide', 'motion')
                    if all(k in x for x in ref)]
         if variant == 'real_only':
@@ -444,15 +599,18 @@ def markdown(summary: dict, settings: dict) -> str:
     lines = [
         f"Protocol R (random stratified {settings['num_folds']}-fold), "
         f"folds {settings['folds']}, seeds {settings['seeds']}; "
-        f"{settings['num_per_class']} generated gaits per class; written by "
+        f"{settings['num_per_class']} generated gaits per class; recipe "
+        f"`{settings.get('recipe', 'mix')}`; written by "
         '`python benchmarks/stepgen_augment.py` '
         f"({settings['date']}).", '',
-        '| variant | STEP top-1 (mean ± std) | TSTR top-1 | FGD '
-        '(real vs real) | bone drift | foot slide (m/s) | motion (m) | '
-        'fidelity | runs |', '|---|---|---|---|---|---|---|---|---|'
+        '| variant | STEP top-1 (mean ± std) | best val top-1 | TSTR top-1 | '
+        'FGD (real vs real) | bone drift | foot slide (m/s) | motion (m) | '
+        'fidelity | runs |', '|---|---|---|---|---|---|---|---|---|---|'
     ]
     for variant, s in summary.items():
-        top1 = f"{100 * s['top1_mean']:.1f} ± {100 * s['top1_std']:.1f}"
+        top1 = (f"{100 * s['top1_mean']:.1f} ± {100 * s['top1_std']:.1f} | "
+                + (f"{100 * s['val_top1_mean']:.1f}"
+                   if 'val_top1_mean' in s else '-'))
         if variant == 'real_only':
             lines.append(
                 f"| {variant} | {top1} | - | ({s['fgd_real_vs_real']:.3g})"
@@ -501,6 +659,11 @@ def parse_args(argv=None):
                         help='split and training seeds')
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
                         choices=VARIANTS)
+    parser.add_argument(
+        '--recipe', choices=RECIPES, default='mix',
+        help='how generated gaits are made and used (module docstring); '
+        "other than 'mix', results go to stepgen_random_<recipe>.json and "
+        'the README table is left alone')
     parser.add_argument('--num-per-class', type=int, default=250,
                         help='generated gaits per class and fold')
     parser.add_argument('--gen-epochs', type=int, default=None,
@@ -541,9 +704,10 @@ def parse_args(argv=None):
     bad = [f for f in args.folds if not 0 <= f < args.num_folds]
     if bad:
         parser.error(f'folds {bad} outside 0..{args.num_folds - 1}')
-    args.out = args.out or osp.join(
-        RESULTS,
-        'stepgen_random_quick.json' if args.quick else 'stepgen_random.json')
+    name = 'stepgen_random' + (
+        '' if args.recipe == 'mix' else f'_{args.recipe}') + (
+            '_quick' if args.quick else '')
+    args.out = args.out or osp.join(RESULTS, f'{name}.json')
     return args
 
 
@@ -569,6 +733,8 @@ def main(argv=None):
         gen_configs={k: osp.relpath(v, REPO)
                      for k, v in gen_configs.items()},
         quick=args.quick)
+    if args.recipe != 'mix':  # (runs cached before --recipe existed)
+        settings['recipe'] = args.recipe
     sig = hashlib.sha1(json.dumps(
         {k: v for k, v in settings.items() if k not in ('folds', 'seeds')},
         sort_keys=True).encode()).hexdigest()[:12]
@@ -578,8 +744,9 @@ def main(argv=None):
     t_start = time.time()
     for seed in args.seeds:
         for fold in args.folds:
-            cache = osp.join(args.work_dir, f'fold{fold}_seed{seed}',
-                             'run.json')
+            cache = osp.join(
+                args.work_dir, f'fold{fold}_seed{seed}', 'run.json'
+                if args.recipe == 'mix' else f'run_{args.recipe}.json')
             if not args.no_resume and osp.isfile(cache):
                 with open(cache) as f:
                     cached = json.load(f)
@@ -602,7 +769,7 @@ def main(argv=None):
     write_atomic(args.out, json.dumps(result, indent=2))
     table = markdown(summary, settings)
     print(table)
-    if not args.quick:
+    if not args.quick and args.recipe == 'mix':
         update_readme(table)
     print(f'wrote {args.out}')
     return result

@@ -165,6 +165,36 @@ def test_augmentation_never_leaks_into_val_or_test(tiny_egait, generated,
     assert not gen_train & set(bench.dataset_keys(val))
 
 
+@pytest.mark.parametrize('recipe', ['mix_crop', 'posterior'])
+def test_augment_recipes_write_loadable_gaits(tmp_path, recipe):
+    bench = _load('stepgen_augment',
+                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    gcfg = Config.fromfile(GEN_CONFIG)
+    model = MODELS.build(gcfg.model)
+    rng = np.random.default_rng(0)
+    lengths = [20, 30, 40, 75, 50, 60]
+    real_labels = np.array([0, 0, 1, 2, 3, 3])
+    real = ([make_fake_gait(n, 0, rng).reshape(n, 16, 3) for n in lengths],
+            real_labels)
+    keys = bench.generate(gcfg, model, str(tmp_path), 3, 0, recipe, real)
+    gaits = read_h5_arrays(str(tmp_path / 'features.h5'))
+    labels = read_h5_arrays(str(tmp_path / 'labels.h5'))
+    assert sorted(keys) == sorted(gaits) == sorted(labels)
+    for key in keys:
+        label = int(labels[key])
+        assert key.endswith(EGAIT_CLASSES[label].capitalize())
+        # every gait is as long as a real train gait of its class
+        assert len(gaits[key]) in {
+            n for n, y in zip(lengths, real_labels) if y == label}
+        assert gaits[key].shape[1] == 48
+    if recipe == 'posterior':  # one variation of each real gait, in order
+        assert [len(gaits[k]) for k in sorted(keys)] == lengths
+    else:
+        assert len(keys) == 3 * 4
+    with pytest.raises(ValueError, match='needs the real train set'):
+        bench.generate(gcfg, model, str(tmp_path), 3, 0, recipe)
+
+
 def test_augment_summary_and_readme_block(tmp_path):
     bench = _load('stepgen_augment',
                   osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
