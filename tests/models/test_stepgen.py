@@ -153,12 +153,17 @@ def test_train_step_from_config(config, tiny_egait):
         assert float(model.loss_pushpull.feat_count) == 4
 
 
-def test_predict_and_tensor_modes(tiny_egait):
+def _main_model_and_data(tiny_egait, n=4):
+    """STEP-Gen of the main config and ``n`` preprocessed tiny gaits."""
     cfg = Config.fromfile(MAIN)
     model = MODELS.build(cfg.model)
+    batch = _tiny_batch(tiny_egait, cfg, n=n)
+    return model, model.data_preprocessor(batch, False)
+
+
+def test_predict_and_tensor_modes(tiny_egait):
+    model, data = _main_model_and_data(tiny_egait)
     model.eval()
-    batch = _tiny_batch(tiny_egait, cfg, n=4)
-    data = model.data_preprocessor(batch, False)
     assert data['inputs'].shape == (4, 1, 1, 75, 16, 3)
     labels = [int(d.gt_labels.item) for d in data['data_samples']]
     out = model(**data, mode='predict')
@@ -232,7 +237,10 @@ def test_stepgen_block_equals_stgcn_block(c_in, c_out, stride, residual):
         for k, v in ref_sd.items()
     }
     x = torch.randn(4, c_in, 12, 16, generator=gen, dtype=torch.float64)
-    for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 1e-5)):
+    # float64 proves the equality; float32 only checks that the fast path
+    # stays accurate (its sums run in another order than the convolution's,
+    # and the order, hence the rounding, changes with the thread count)
+    for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 1e-4)):
         outs, grads = [], []
         for block in (ref, new):
             block.load_state_dict(state)
@@ -265,11 +273,8 @@ def test_pointwise_conv_equals_conv2d():
 
 
 def test_resample_decodes_the_posterior_of_real_gaits(tiny_egait):
-    cfg = Config.fromfile(MAIN)
-    model = MODELS.build(cfg.model)
+    model, data = _main_model_and_data(tiny_egait)
     model.train()
-    batch = _tiny_batch(tiny_egait, cfg, n=4)
-    data = model.data_preprocessor(batch, False)
     labels = [int(d.gt_labels.item) for d in data['data_samples']]
     mean = model.resample(data['inputs'], labels, temperature=0)
     assert model.training  # mode restored
