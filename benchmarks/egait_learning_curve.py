@@ -20,7 +20,6 @@ Example::
 """
 import argparse
 import datetime
-import glob
 import json
 import os
 import os.path as osp
@@ -32,16 +31,9 @@ import numpy as np
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 import egait_protocol  # noqa: E402
+from stepgen_augment import default_step_config  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
-
-
-def default_config() -> str:
-    found = sorted(
-        glob.glob(osp.join(REPO, 'configs', 'step', 'step_*-aff_*egait*.py')))
-    if not found:
-        raise FileNotFoundError('no configs/step/step_*-aff_*egait*.py')
-    return osp.relpath(found[0], REPO)
 
 
 def fit_doubling(fractions: Sequence[float],
@@ -60,13 +52,19 @@ def fit_doubling(fractions: Sequence[float],
     return dict(gain_per_doubling=float(b), top1_at_full=float(a))
 
 
-def collect(json_path: str, fraction: float) -> Dict[str, dict]:
-    """Per model: accuracy summary of one fraction's protocol runs."""
+def collect(json_path: str, fraction: float, folds: Sequence[int],
+            seeds: Sequence[int]) -> Dict[str, dict]:
+    """Per model: accuracy summary of one fraction's runs of the given
+    folds and seeds (the resumable JSON may hold other seeds too)."""
     with open(json_path) as f:
         result = json.load(f)
+    runs = [
+        r for r in result['runs']
+        if r['fold'] in folds and r['seed'] in seeds
+    ]
     out = {}
-    for model, s in result['summary'].items():
-        runs = [r for r in result['runs'] if r['model'] == model]
+    for model, s in egait_protocol.summarize(runs,
+                                             result['models']).items():
         out[model] = dict(
             fraction=fraction,
             top1_mean=s['top1_mean'],
@@ -74,7 +72,8 @@ def collect(json_path: str, fraction: float) -> Dict[str, dict]:
             mean_class_mean=s['mean_class_mean'],
             mean_class_std=s['mean_class_std'],
             best_val_top1_mean=float(
-                np.mean([r['best_val_top1'] for r in runs])),
+                np.mean([r['best_val_top1'] for r in runs
+                         if r['model'] == model])),
             train_time_s_mean=s.get('train_time_s_mean'),
             n_runs=s['n_runs'])
     return out
@@ -101,8 +100,9 @@ def markdown(result: dict) -> str:
         fit = rows['fit']
         lines.append(
             f"- {model}: {100 * fit['gain_per_doubling']:+.1f} points of "
-            'test top-1 per doubling of the real training data (fit over '
-            'the fractions above).')
+            'test top-1 per doubling of the real training data, '
+            f"{100 * fit['val_gain_per_doubling']:+.1f} of best val top-1 "
+            '(fits over the fractions above).')
     return '\n'.join(lines) + '\n'
 
 
@@ -133,7 +133,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    configs = args.configs or [default_config()]
+    configs = args.configs or [
+        osp.relpath(default_step_config(), REPO)]
     per_model: Dict[str, List[dict]] = {}
     for frac in sorted(set(args.fractions)):
         out = osp.join(args.work_dir, f'frac{frac:g}')
@@ -150,8 +151,9 @@ def main(argv=None) -> dict:
         if args.epochs:
             argv += ['--epochs', str(args.epochs)]
         egait_protocol.main(argv)
-        for model, point in collect(osp.join(out, 'egait_random.json'),
-                                    frac).items():
+        for model, point in collect(
+                osp.join(out, 'egait_random.json'), frac, args.folds,
+                args.seeds).items():
             per_model.setdefault(model, []).append(point)
     result = dict(
         benchmark='egait_learning_curve',
@@ -163,8 +165,13 @@ def main(argv=None) -> dict:
         models={
             model: dict(
                 points=points,
-                fit=fit_doubling([p['fraction'] for p in points],
-                                 [p['top1_mean'] for p in points]))
+                fit=dict(
+                    **fit_doubling([p['fraction'] for p in points],
+                                   [p['top1_mean'] for p in points]),
+                    val_gain_per_doubling=fit_doubling(
+                        [p['fraction'] for p in points],
+                        [p['best_val_top1_mean']
+                         for p in points])['gain_per_doubling']))
             for model, points in per_model.items() if len(points) > 1
         })
     os.makedirs(args.out_dir, exist_ok=True)

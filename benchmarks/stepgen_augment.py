@@ -70,7 +70,7 @@ import numpy as np
 import torch
 
 import step_mm  # noqa: F401
-from step_mm.datasets import EGAIT_CLASSES, load_gait_files, write_gait_h5
+from step_mm.datasets import EGAIT_CLASSES, load_gait_files
 from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
                                         frechet_distance, motion_amplitude)
 from step_mm.skeleton import align_to_reference
@@ -360,24 +360,10 @@ def trained_generator(gen_cfg, vdir: str, resume: bool = True) -> tuple:
     return runner.model, time.time() - t0
 
 
-def _write_gaits(out_dir: str, gaits: Sequence[np.ndarray],
-                 labels: Sequence[int], class_names: Sequence[str]) -> str:
-    """Write gaits as ``NNNNN_<Emotion>`` keys; the features file."""
-    keys = [f'{i + 1:05d}_{class_names[k].capitalize()}'
-            for i, k in enumerate(labels)]
-    feat_path = osp.join(out_dir, FEATURES_FILE)
-    write_gait_h5(feat_path, {
-        k: np.asarray(g, np.float64).reshape(len(g), -1)
-        for k, g in zip(keys, gaits)
-    })
-    write_gait_h5(osp.join(out_dir, LABELS_FILE),
-                  {k: np.int64(y) for k, y in zip(keys, labels)})
-    return feat_path
-
-
 def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
-             recipe: str = 'mix', real: Optional[tuple] = None) -> List[str]:
-    """Write the gaits of a recipe made by a trained STEP-Gen; their keys.
+             recipe: str = 'mix', real: Optional[tuple] = None) -> List[dict]:
+    """Write the gaits of a recipe made by a trained STEP-Gen and return
+    them as loaded back (``load_gait_files``: ``key``, ``joints``, ...).
 
     ``mix``/``pretrain``: ``num_per_class`` prior samples per class (the
     model's length, 75 frames). ``mix_crop``: the same, each cut to a
@@ -387,10 +373,12 @@ def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
     ``posterior``: one posterior sample (``STEPGen.resample``) of every
     real train gait in ``real = (gaits, labels)``, cut to its length.
     """
+    from step_mm.datasets.transforms import GaitToLength
     ds_cfg = gen_cfg.train_dataloader.dataset
     class_names = tuple(ds_cfg.get('class_names', EGAIT_CLASSES))
+    tool = _tools('generate_gaits')
     if recipe in ('mix', 'pretrain'):
-        feat_path, _ = _tools('generate_gaits').generate_gait_files(
+        paths = tool.generate_gait_files(
             model, out_dir, num_per_class, class_names, seed=seed)
     else:
         if real is None:
@@ -408,7 +396,11 @@ def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
             ]
         elif recipe == 'posterior':
             T = model.encoder.num_frames
-            looped = np.stack([g[np.arange(T) % len(g)] for g in real_gaits])
+            loop = GaitToLength(clip_len=T, pad_mode='loop', test_mode=True)
+            looped = np.stack([
+                loop.transform(dict(keypoint=g[None]))['keypoint'][0]
+                for g in real_gaits
+            ])
             labels = real_labels
             gen = model.resample(
                 torch.from_numpy(looped).float(), torch.from_numpy(labels),
@@ -417,11 +409,9 @@ def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
         else:
             raise ValueError(f'unknown recipe {recipe!r}')
         gen = gen.float().cpu().numpy()
-        if not np.isfinite(gen).all():
-            raise FloatingPointError('STEP-Gen produced NaN/inf joints')
-        feat_path = _write_gaits(out_dir, [g[:n] for g, n in zip(gen, cut)],
-                                 labels, class_names)
-    return [g['key'] for g in load_gait_files(feat_path, None, class_names)]
+        paths = tool.write_generated_gaits(
+            out_dir, [g[:n] for g, n in zip(gen, cut)], labels, class_names)
+    return load_gait_files(*paths, class_names)
 
 
 def real_only_classifier(cfg, resume: bool = True) -> tuple:
@@ -502,14 +492,11 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
                                                not args.no_resume)
         suffix = '' if args.recipe == 'mix' else f'_{args.recipe}'
         gen_dir = osp.join(vdir, 'generated' + suffix)
-        gen_keys = generate(gcfg, model, gen_dir, args.num_per_class, seed,
-                            args.recipe, real)
+        generated = generate(gcfg, model, gen_dir, args.num_per_class, seed,
+                             args.recipe, real)
         del model
-        gen_gaits = [
-            g['joints'] for g in load_gait_files(
-                osp.join(gen_dir, FEATURES_FILE),
-                osp.join(gen_dir, LABELS_FILE), EGAIT_CLASSES)
-        ]
+        gen_keys = [g['key'] for g in generated]
+        gen_gaits = [g['joints'] for g in generated]
         res = dict(num_generated=len(gen_keys),
                    stepgen_train_seconds=round(t_gen_train, 1))
         res.update(realism_stats(gen_gaits))
@@ -585,6 +572,16 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
         else:
             out['tstr_top1'], out['tstr_top1_std'] = _mean_std(
                 [x['tstr_top1'] for x in rows])
+            # paired with real-only STEP of the same fold and seed
+            gain = [r[variant]['top1'] - r['real_only']['top1']
+                    for r in runs if variant in r and 'real_only' in r]
+            if gain:
+                m, sd = _mean_std(gain)
+                out.update(
+                    top1_gain_mean=m, top1_gain_std=sd,
+                    top1_gain_sem=sd / np.sqrt(len(gain)),
+                    wins=int(sum(g > 0 for g in gain)),
+                    losses=int(sum(g < 0 for g in gain)))
             for key in ['fgd', 'fgd_vs_train', 'fidelity'] + realism:
                 out[key] = _mean_std([x[key] for x in rows])[0]
             out['fgd_real_vs_real'] = _mean_std([x['fgd'] for x in ref])[0]

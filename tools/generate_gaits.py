@@ -129,8 +129,32 @@ def generate_gait_files(model: torch.nn.Module,
         gaits = model.generate(
             lab, num_frames=num_frames, prior=prior, generator=generator)
         chunks.append(gaits.float().cpu().numpy())
-    gaits = np.concatenate(chunks)
-    if not np.isfinite(gaits).all():
+    return write_generated_gaits(out_dir, np.concatenate(chunks), labels,
+                                 class_names, suffix)
+
+
+def write_generated_gaits(out_dir: str,
+                          gaits: Sequence[np.ndarray],
+                          labels: Sequence[int],
+                          class_names: Sequence[str] = EGAIT_CLASSES,
+                          suffix: str = '') -> Tuple[str, str]:
+    """Write labelled gaits in the official layout, atomically.
+
+    Keys are ``NNNNN_<Emotion>`` (a running number and the capitalised
+    class name), values ``(T_i, V * 3)``.
+
+    Args:
+        out_dir (str): Output folder.
+        gaits (Sequence[np.ndarray]): ``(T_i, V, 3)`` gaits (lengths may
+            differ).
+        labels (Sequence[int]): Their labels.
+        class_names (Sequence[str]): Names of labels 0..K-1.
+        suffix (str): File name suffix. Defaults to ``''``.
+
+    Returns:
+        tuple[str, str]: Paths of the features and labels files.
+    """
+    if not all(np.isfinite(g).all() for g in gaits):
         raise FloatingPointError(
             'the generator produced NaN/inf joints; check the checkpoint')
     width = max(5, len(str(len(labels))))

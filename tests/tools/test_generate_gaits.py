@@ -176,7 +176,8 @@ def test_augment_recipes_write_loadable_gaits(tmp_path, recipe):
     real_labels = np.array([0, 0, 1, 2, 3, 3])
     real = ([make_fake_gait(n, 0, rng).reshape(n, 16, 3) for n in lengths],
             real_labels)
-    keys = bench.generate(gcfg, model, str(tmp_path), 3, 0, recipe, real)
+    keys = [g['key'] for g in bench.generate(gcfg, model, str(tmp_path), 3,
+                                             0, recipe, real)]
     gaits = read_h5_arrays(str(tmp_path / 'features.h5'))
     labels = read_h5_arrays(str(tmp_path / 'labels.h5'))
     assert sorted(keys) == sorted(gaits) == sorted(labels)
