@@ -354,20 +354,66 @@ def free_port():
         return s.getsockname()[1]
 
 
+def run_group(cmd, env, timeout):
+    """Run ``cmd`` in a process group of its own; on timeout the whole group
+    (torchrun and every rank) is killed before the error is raised."""
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=REPO, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def dist_train(config, work_dir, options, procs=2, timeout=300):
     """``tools/dist_train.sh CONFIG procs`` on a free port; retried once if
     another job took the port between the probe and the launch."""
     for _ in range(2):
         env = _env()
         env.update(PORT=str(free_port()), PYTHON=PYTHON)
-        proc = subprocess.run(
+        proc = run_group(
             ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), config,
              str(procs), '--work-dir', work_dir, '--cfg-options'] + options,
-            env=env, cwd=REPO, capture_output=True, text=True,
-            timeout=timeout)
+            env, timeout)
         if 'address already in use' not in proc.stderr.lower():
             break
     return proc
+
+
+TEARDOWN_SCRIPT = '''
+import os, sys
+import torch.distributed as dist
+tool = sys.argv[1]
+sys.argv = [f'tools/{tool}.py'] + sys.argv[2:]
+os.environ.update(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+                  MASTER_ADDR='127.0.0.1')
+sys.path.insert(0, 'tools')
+__import__(tool).main()
+print('PROCESS_GROUP_ALIVE', dist.is_initialized())
+'''
+
+
+def test_tools_destroy_the_process_group(tiny_egait, tmp_path):
+    """``tools/train.py`` and ``tools/test.py`` with ``--launcher pytorch``
+    leave no gloo group behind: a live one at interpreter exit lets gloo's
+    threads race ``Py_FinalizeEx`` (pytorch/pytorch#190489)."""
+    work = str(tmp_path / 'work')
+    opts = ['--launcher', 'pytorch', '--work-dir', work, '--cfg-options'
+            ] + _options(tiny_egait, epochs=1)
+    for tool, args in (('train', [STEP]), ('test', None)):
+        if args is None:  # test the checkpoint the training wrote
+            args = [STEP, osp.join(work, 'epoch_1.pth')]
+        env = _env()
+        env['MASTER_PORT'] = str(free_port())
+        proc = run_group([PYTHON, '-c', TEARDOWN_SCRIPT, tool] + args + opts,
+                         env, 300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert 'PROCESS_GROUP_ALIVE False' in proc.stdout, \
+            proc.stdout[-2000:]
 
 
 def write_pairs(root, num=20):

@@ -27,7 +27,7 @@ from mmengine.runner import CheckpointLoader, Runner
 
 import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.apis import CheckpointMismatchError
-from step_mm.utils import init_cpu_dist
+from step_mm.utils import close_dist, init_cpu_dist
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -149,18 +149,28 @@ def main(argv=None) -> dict:
         dump_file = osp.join(tmp.name, 'results.pkl')
     cfg = merge_args(Config.fromfile(args.config), args, dump_file)
     init_cpu_dist(cfg)  # CPU-only torch: start gloo before mmengine
-    runner = Runner.from_cfg(cfg)
-    check_checkpoint(runner.model, args.checkpoint, args.config)
-    metrics = runner.test()
-    if args.show_dir is not None and runner.rank == 0:
+    try:
+        metrics, rank, classes = run_test(cfg, args)
+    finally:
+        close_dist()  # gloo threads must not outlive the interpreter
+    if args.show_dir is not None and rank == 0:
         sys.path.insert(
             0, osp.join(osp.dirname(osp.abspath(__file__)), 'analysis_tools'))
         from confusion_matrix import save_report
-        classes = runner.test_dataloader.dataset.metainfo.get('classes')
         save_report(dump_file, args.show_dir, classes)
     if tmp is not None:
         tmp.cleanup()
     return metrics
+
+
+def run_test(cfg: Config, args: argparse.Namespace) -> tuple:
+    """Build the runner, check the checkpoint and test; the runner is
+    dropped on return. Returns the metrics, the rank and the classes."""
+    runner = Runner.from_cfg(cfg)
+    check_checkpoint(runner.model, args.checkpoint, args.config)
+    metrics = runner.test()
+    classes = runner.test_dataloader.dataset.metainfo.get('classes')
+    return metrics, runner.rank, classes
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import step_mm  # noqa: F401  registers the plugin's modules
-from step_mm.utils import init_cpu_dist
+from step_mm.utils import close_dist, init_cpu_dist
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -120,12 +120,20 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
     return cfg
 
 
+def train(cfg: Config) -> None:
+    """Build the runner and train; the runner is dropped on return."""
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     init_cpu_dist(cfg)  # CPU-only torch: start gloo before mmengine
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        train(cfg)
+    finally:
+        close_dist()  # gloo threads must not outlive the interpreter
 
 
 if __name__ == '__main__':

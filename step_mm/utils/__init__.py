@@ -1,5 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 from .checkpoint import register_safe_globals
-from .dist_utils import init_cpu_dist
+from .dist_utils import close_dist, init_cpu_dist
 
-__all__ = ['register_safe_globals', 'init_cpu_dist']
+__all__ = ['register_safe_globals', 'init_cpu_dist', 'close_dist']

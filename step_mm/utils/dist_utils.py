@@ -1,6 +1,7 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """Distributed training on CPU-only machines with mmengine's launchers."""
 import datetime
+import gc
 import os
 import subprocess
 
@@ -89,4 +90,26 @@ def init_cpu_dist(cfg: Config) -> bool:
         wrapper = dict(wrapper)
         wrapper['device_ids'] = None
         cfg.model_wrapper_cfg = wrapper
+    return True
+
+
+def close_dist() -> bool:
+    """Destroy the default process group, joining gloo's worker threads.
+
+    mmengine 0.10.7's ``Runner`` never destroys the process group. Left
+    alive until interpreter exit, a gloo worker thread may release the last
+    collective's tensor while the main thread is in ``Py_FinalizeEx``, and
+    the rank aborts (``terminate called without an active exception``,
+    exit -6) after all its results were written (pytorch/pytorch#190489).
+    The finished runner's DDP wrapper holds the group in reference cycles,
+    so the caller must drop its runner first; this collects the cycles and
+    then destroys the group. A no-op without a process group.
+
+    Returns:
+        bool: Whether a process group was destroyed.
+    """
+    gc.collect()
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return False
+    torch_dist.destroy_process_group()
     return True
