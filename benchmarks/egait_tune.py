@@ -1,0 +1,221 @@
+# Copyright (c) step_mm contributors. All rights reserved.
+"""Recipe search for the graph baselines, on validation data only.
+
+Every model gets the same budget: the same candidate configurations
+(:data:`CANDIDATES`, each a change of the model's reference config), each
+trained by ``benchmarks/egait_protocol.py`` on the same runs (folds x
+seeds of protocol R). A candidate is scored by the mean, over those runs, of
+the val top-1 of the checkpoint the protocol keeps (the best val epoch);
+the test folds are trained and tested by the runner but their figures are
+never read here and never written to the tuning results. The chosen
+candidate is the best mean val top-1; ties go to the earlier (cheaper)
+candidate.
+
+Each candidate config is written (``Config.dump``) into the scratch folder
+and run there, so an interrupted search resumes where it stopped.
+
+Example::
+
+    python benchmarks/egait_tune.py --models stgcn stgcnpp aagcn ctrgcn \
+        --folds 0 1 2 --seeds 0 --scratch work_dirs/egait_tune
+
+Writes ``benchmarks/results/egait_tune.json`` (val figures, train time and
+CPU time per run) and ``egait_tune.md``.
+"""
+import argparse
+import datetime
+import json
+import os
+import os.path as osp
+import resource
+import sys
+import time
+from typing import Callable, Dict, List
+
+import numpy as np
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import egait_protocol  # noqa: E402
+
+#: The reference (joint) config of each model.
+MODELS = dict(
+    stgcn='configs/baselines/stgcn_1xb16-joint-t48-40e_egait-keypoint-3d.py',
+    stgcnpp='configs/baselines/'
+    'stgcnpp_1xb16-joint-t48-40e_egait-keypoint-3d.py',
+    aagcn='configs/baselines/aagcn_1xb16-joint-t48-40e_egait-keypoint-3d.py',
+    ctrgcn='configs/baselines/'
+    'ctrgcn_1xb16-joint-t48-40e_egait-keypoint-3d.py')
+
+
+def _deeper(cfg: Config) -> None:
+    """6 stages, channels 16 -> 64 with two temporal down-samplings."""
+    cfg.model.backbone.update(
+        num_stages=6, inflate_stages=[4, 6], down_stages=[4, 6])
+    cfg.model.cls_head.in_channels = 64
+
+
+def _lr3e3(cfg: Config) -> None:
+    """Peak lr 3e-3 instead of 1e-3."""
+    for s in cfg.param_scheduler:
+        if s.type == 'OneCycleLR':
+            s.eta_max = 3e-3
+    cfg.optim_wrapper.optimizer.lr = 3e-3
+
+
+def _clip75(cfg: Config) -> None:
+    """75-frame clips instead of 48."""
+    for subset in ('train', 'val', 'test'):
+        for t in cfg[f'{subset}_dataloader'].dataset.pipeline:
+            if t.type == 'GaitToLength':
+                t.clip_len = 75
+
+
+#: The candidates, in order; the first is the reference config unchanged.
+CANDIDATES: Dict[str, Callable[[Config], None]] = dict(
+    ref=lambda cfg: None, deeper=_deeper, lr3e3=_lr3e3, clip75=_clip75)
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_candidate(model: str, name: str, args: argparse.Namespace,
+                  old: dict) -> dict:
+    """Train one candidate on the tuning runs; its val figures only.
+
+    ``old`` is the candidate's earlier entry (or ``{}``): runs cached by the
+    protocol runner are not trained again.
+    """
+    cfg = Config.fromfile(osp.join(REPO, MODELS[model]))
+    CANDIDATES[name](cfg)
+    folder = osp.join(args.scratch, f'{model}-{name}')
+    os.makedirs(folder, exist_ok=True)
+    # ``{model}_{...}`` keeps the runner's model key; bone never appears.
+    path = osp.join(folder, f'{model}_tune-{name}_egait-keypoint-3d.py')
+    cfg.dump(path)
+    cached = osp.join(folder, 'egait_random.json')
+    before = 0
+    if osp.isfile(cached):
+        with open(cached) as f:
+            before = len(json.load(f)['runs'])
+    cpu0, wall0 = _cpu_s(), time.perf_counter()
+    out = egait_protocol.main([
+        '--configs', path, '--folds', *map(str, args.folds), '--seeds',
+        *map(str, args.seeds), '--out-dir', folder, '--work-dir',
+        osp.join(folder, 'work'), '--threads', '1'
+    ])
+    runs = [
+        dict(
+            fold=r['fold'],
+            seed=r['seed'],
+            val_top1=r['best_val_top1'],
+            best_epoch=r['best_epoch'],
+            train_time_s=r['train_time_s']) for r in out['runs']
+        if r['fold'] in args.folds and r['seed'] in args.seeds
+    ]
+    val = np.array([r['val_top1'] for r in runs])
+    new_runs = len(out['runs']) - before
+    return dict(
+        model=model,
+        candidate=name,
+        change=(CANDIDATES[name].__doc__ or 'reference config').strip(),
+        val_top1_mean=float(val.mean()),
+        val_top1_std=float(val.std(ddof=1)) if len(val) > 1 else 0.,
+        train_time_s_mean=float(np.mean([r['train_time_s'] for r in runs])),
+        # process CPU time of this call (training, val and test of the runs
+        # not cached before, and start-up), per such run
+        cpu_s_per_run=round((_cpu_s() - cpu0) / new_runs, 1)
+        if new_runs else old.get('cpu_s_per_run'),
+        wall_s=round(time.perf_counter() - wall0, 1),
+        params=out['models'][egait_protocol.model_key(path)]['params'],
+        flops=out['models'][egait_protocol.model_key(path)]['flops'],
+        runs=runs)
+
+
+def markdown(result: dict) -> str:
+    lines = [
+        'Recipe search on val subsets only: protocol R, folds '
+        f"{result['folds']}, seeds {result['seeds']}; mean ± sample std "
+        'over runs of the val top-1 of the kept (best-val) checkpoint; '
+        'train time (wall) and process CPU time per run on one thread.', '',
+        '| model | candidate | change | val top-1 | train time / run | '
+        'CPU / run | params | FLOPs | chosen |', '|---|---|---|---|---|---|---|---|---|'
+    ]
+    for model, cands in result['models'].items():
+        for c in cands:
+            lines.append(
+                f"| {model} | {c['candidate']} | {c['change']} | "
+                f"{c['val_top1_mean']:.3f} ± {c['val_top1_std']:.3f} | "
+                f"{c['train_time_s_mean']:.0f} s | {c['cpu_s_per_run']:.0f} s"
+                f" | {egait_protocol._si(c['params'])} | "
+                f"{egait_protocol._si(c['flops'])} | "
+                f"{'**yes**' if c['candidate'] == result['chosen'].get(model) else ''} |")
+    return '\n'.join(lines) + '\n'
+
+
+def choose(cands: List[dict]) -> str:
+    """The best mean val top-1; the earliest candidate wins ties."""
+    best = max(cands, key=lambda c: round(c['val_top1_mean'], 6))
+    return best['candidate']
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--models', nargs='+', choices=sorted(MODELS), default=list(MODELS))
+    parser.add_argument(
+        '--candidates',
+        nargs='+',
+        choices=list(CANDIDATES),
+        default=list(CANDIDATES))
+    parser.add_argument('--folds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument(
+        '--scratch', default=osp.join('work_dirs', 'egait_tune'))
+    parser.add_argument(
+        '--out', default=osp.join(REPO, 'benchmarks', 'results',
+                                  'egait_tune.json'))
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    result = dict(models={}, chosen={})
+    if osp.isfile(args.out):
+        with open(args.out) as f:
+            result = json.load(f)
+    result.update(
+        folds=args.folds,
+        seeds=args.seeds,
+        candidates={
+            k: (v.__doc__ or 'reference config').strip()
+            for k, v in CANDIDATES.items()
+        },
+        command='python benchmarks/egait_tune.py ' +
+        ' '.join(sys.argv[1:] if argv is None else argv))
+    for model in args.models:
+        cands = result['models'].setdefault(model, [])
+        wanted = {(f, s) for f in args.folds for s in args.seeds}
+        for name in args.candidates:
+            old = ([c for c in cands if c['candidate'] == name] or [{}])[0]
+            if {(r['fold'], r['seed']) for r in old.get('runs', [])} == wanted:
+                continue
+            cands[:] = [c for c in cands if c['candidate'] != name]
+            cands.append(run_candidate(model, name, args, old))
+            cands.sort(key=lambda c: list(CANDIDATES).index(c['candidate']))
+            result['chosen'][model] = choose(cands)
+            result['updated'] = datetime.datetime.now().isoformat(
+                timespec='seconds')
+            egait_protocol.write_atomic(args.out,
+                                        json.dumps(result, indent=1) + '\n')
+            egait_protocol.write_atomic(
+                osp.splitext(args.out)[0] + '.md', markdown(result))
+            print(markdown(result), flush=True)
+    return result
+
+
+if __name__ == '__main__':
+    main()
