@@ -4,9 +4,11 @@
 # - backbone: 16 base channels and 4 stages instead of 64 and 10 (E-Gait has
 #   277 training gaits, NTU-60 40k clips);
 # - clip: 48 frames (GaitToLength, looped / uniformly sampled) instead of
-#   UniformSampleFrames(100); E-Gait gaits are 48-240 frames long;
+#   UniformSampleFrames(100); E-Gait gaits are 18-75 frames long (median
+#   36), shorter ones are looped;
 # - schedule: AdamW, one-cycle lr 1e-3, 40 epochs, batch 16 on one process
-#   instead of SGD + Nesterov lr 0.1, cosine, 80 epochs, 8 x 16;
+#   instead of SGD + Nesterov lr 0.1, cosine, 80 epochs over a 5x
+#   RepeatDataset, 8 x 16;
 # - augmentation: mirror / rotate / scale / speed (STEP's) instead of none;
 # - the checkpoint is the best one on the fold's val subset.
 _base_ = [
