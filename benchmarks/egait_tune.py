@@ -16,15 +16,19 @@ and run there, so an interrupted search resumes where it stopped.
 
 Example::
 
-    python benchmarks/egait_tune.py --models stgcn stgcnpp aagcn ctrgcn \
-        --folds 0 1 2 --seeds 0 --scratch work_dirs/egait_tune
+    for c in ref deeper lr3e3; do  # every model's candidate c, then c + 1
+        python benchmarks/egait_tune.py --candidates $c --folds 0 1 \
+            --seeds 0 --scratch work_dirs/egait_tune
+    done
 
 Writes ``benchmarks/results/egait_tune.json`` (val figures, train time and
 CPU time per run) and ``egait_tune.md``.
 """
 import argparse
+import copy
 import datetime
 import json
+import logging
 import os
 import os.path as osp
 import resource
@@ -49,13 +53,6 @@ MODELS = dict(
     'ctrgcn_1xb16-joint-t48-40e_egait-keypoint-3d.py')
 
 
-def _deeper(cfg: Config) -> None:
-    """6 stages, channels 16 -> 64 with two temporal down-samplings."""
-    cfg.model.backbone.update(
-        num_stages=6, inflate_stages=[4, 6], down_stages=[4, 6])
-    cfg.model.cls_head.in_channels = 64
-
-
 def _lr3e3(cfg: Config) -> None:
     """Peak lr 3e-3 instead of 1e-3."""
     for s in cfg.param_scheduler:
@@ -64,17 +61,70 @@ def _lr3e3(cfg: Config) -> None:
     cfg.optim_wrapper.optimizer.lr = 3e-3
 
 
-def _clip75(cfg: Config) -> None:
-    """75-frame clips instead of 48."""
-    for subset in ('train', 'val', 'test'):
-        for t in cfg[f'{subset}_dataloader'].dataset.pipeline:
-            if t.type == 'GaitToLength':
-                t.clip_len = 75
+def _down(cfg: Config) -> None:
+    """Temporal stride 2 at stages 3 and 4, 32 channels at stage 4."""
+    cfg.model.backbone.update(inflate_stages=[4], down_stages=[3, 4])
+    cfg.model.cls_head.in_channels = 32
+
+
+def _deeper(cfg: Config) -> None:
+    """6 stages, channels 16 -> 64 with two temporal down-samplings."""
+    cfg.model.backbone.update(
+        num_stages=6, inflate_stages=[4, 6], down_stages=[4, 6])
+    cfg.model.cls_head.in_channels = 64
 
 
 #: The candidates, in order; the first is the reference config unchanged.
 CANDIDATES: Dict[str, Callable[[Config], None]] = dict(
-    ref=lambda cfg: None, deeper=_deeper, lr3e3=_lr3e3, clip75=_clip75)
+    ref=lambda cfg: None, lr3e3=_lr3e3, down=_down, deeper=_deeper)
+#: Measured CPU time of a whole run (train, val every epoch, test, start-up)
+#: over :func:`predicted_cpu_s` (ST-GCN 87 / 70 s, ST-GCN++ 174 / 142 s).
+RUN_OVER_TRAIN = 1.25
+#: The budget of one run: 3 CPU-minutes on one thread.
+MAX_CPU_S = 180.
+
+
+def predicted_cpu_s(cfg: Config, iters: int = 8) -> float:
+    """CPU seconds one run of ``cfg`` would take, from a few train steps.
+
+    Times ``iters`` training iterations (after two of warm-up) on random
+    gaits of the config's batch size and clip length, one thread, and
+    scales them to the config's epochs x iterations per epoch (277 train
+    gaits, the last incomplete batch dropped). Validation and start-up are
+    left out; they add about 10 %.
+    """
+    import torch
+    from mmaction.registry import MODELS
+    from mmaction.structures import ActionDataSample
+    from mmengine.optim import build_optim_wrapper
+    torch.set_num_threads(1)
+    batch = cfg.train_dataloader.batch_size
+    clip = [
+        t.clip_len for t in cfg.train_dataloader.dataset.pipeline
+        if t.type == 'GaitToLength'
+    ][0]
+    from mmengine.logging import MMLogger
+    model = MODELS.build(cfg.model)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # init_weights reports every tensor
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    model.train()
+    optim = build_optim_wrapper(model, copy.deepcopy(cfg.optim_wrapper))
+    data = dict(
+        inputs=list(torch.randn(batch, 1, 1, clip, 16, 3)),
+        data_samples=[
+            ActionDataSample().set_gt_labels(i % 4) for i in range(batch)
+        ])
+    for i in range(iters + 2):
+        if i == 2:
+            t0 = time.process_time()
+        model.train_step(data, optim)
+    per_iter = (time.process_time() - t0) / iters
+    return per_iter * (277 // batch) * cfg.train_cfg.max_epochs
 
 
 def _cpu_s() -> float:
@@ -91,6 +141,19 @@ def run_candidate(model: str, name: str, args: argparse.Namespace,
     """
     cfg = Config.fromfile(osp.join(REPO, MODELS[model]))
     CANDIDATES[name](cfg)
+    change = (CANDIDATES[name].__doc__ or 'reference config').strip()
+    predicted = old.get('predicted_cpu_s') or round(
+        predicted_cpu_s(cfg) * RUN_OVER_TRAIN, 1)
+    if predicted > MAX_CPU_S:
+        print(f'{model} {name}: {predicted:.0f} CPU-s per run predicted, '
+              f'over the {MAX_CPU_S:.0f} s budget: not trained', flush=True)
+        return dict(
+            model=model,
+            candidate=name,
+            change=change,
+            predicted_cpu_s=predicted,
+            over_budget=True,
+            runs=[])
     folder = osp.join(args.scratch, f'{model}-{name}')
     os.makedirs(folder, exist_ok=True)
     # ``{model}_{...}`` keeps the runner's model key; bone never appears.
@@ -121,7 +184,9 @@ def run_candidate(model: str, name: str, args: argparse.Namespace,
     return dict(
         model=model,
         candidate=name,
-        change=(CANDIDATES[name].__doc__ or 'reference config').strip(),
+        change=change,
+        predicted_cpu_s=predicted,
+        over_budget=False,
         val_top1_mean=float(val.mean()),
         val_top1_std=float(val.std(ddof=1)) if len(val) > 1 else 0.,
         train_time_s_mean=float(np.mean([r['train_time_s'] for r in runs])),
@@ -146,6 +211,12 @@ def markdown(result: dict) -> str:
     ]
     for model, cands in result['models'].items():
         for c in cands:
+            if c.get('over_budget'):
+                lines.append(
+                    f"| {model} | {c['candidate']} | {c['change']} | not "
+                    f"trained: {c['predicted_cpu_s']:.0f} CPU-s per run "
+                    'predicted (budget 180) | | | | | |')
+                continue
             lines.append(
                 f"| {model} | {c['candidate']} | {c['change']} | "
                 f"{c['val_top1_mean']:.3f} ± {c['val_top1_std']:.3f} | "
@@ -158,7 +229,8 @@ def markdown(result: dict) -> str:
 
 def choose(cands: List[dict]) -> str:
     """The best mean val top-1; the earliest candidate wins ties."""
-    best = max(cands, key=lambda c: round(c['val_top1_mean'], 6))
+    trained = [c for c in cands if not c.get('over_budget')]
+    best = max(trained, key=lambda c: round(c['val_top1_mean'], 6))
     return best['candidate']
 
 
@@ -201,7 +273,10 @@ def main(argv=None) -> dict:
         wanted = {(f, s) for f in args.folds for s in args.seeds}
         for name in args.candidates:
             old = ([c for c in cands if c['candidate'] == name] or [{}])[0]
-            if {(r['fold'], r['seed']) for r in old.get('runs', [])} == wanted:
+            if old.get('over_budget') or {
+                    (r['fold'], r['seed'])
+                    for r in old.get('runs', [])
+            } == wanted:
                 continue
             cands[:] = [c for c in cands if c['candidate'] != name]
             cands.append(run_candidate(model, name, args, old))
