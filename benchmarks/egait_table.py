@@ -260,6 +260,7 @@ def main(argv=None) -> dict:
                  '--table-only first')
     table = benchmark_table(rows, 'step', infos)
     total = sum(wall.values())
+    parts = ', '.join(f'{k} {v / 3600:.1f} h' for k, v in wall.items())
     md = (f"E-Gait, protocol `{args.protocol}` "
           f"({NUM_FOLDS[args.protocol]} folds). Mean ± sample std over "
           'runs; checkpoints picked on val, tested once on the test fold; '
@@ -270,8 +271,8 @@ def main(argv=None) -> dict:
           'CPU thread per run' +
           (', GPU' if args.device == 'cuda' else '') +
           '. Benchmark wall time: ' + (
-              f"{total / 3600:.1f} h ({', '.join(f'{k} {v / 3600:.1f} h' for k, v in wall.items())}; "
-              f'{args.jobs} job(s) in parallel)' if wall else
+              f'{total / 3600:.1f} h ({parts}; {args.jobs} job(s) in '
+              'parallel)' if wall else
               'not measured (tables built with --table-only)') + '.\n\n' +
           table_markdown(table, EGAIT_CLASSES))
     result = dict(

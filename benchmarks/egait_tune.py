@@ -207,9 +207,10 @@ def markdown(result: dict) -> str:
         'over runs of the val top-1 of the kept (best-val) checkpoint; '
         'train time (wall) and process CPU time per run on one thread.', '',
         '| model | candidate | change | val top-1 | train time / run | '
-        'CPU / run | params | FLOPs | chosen |', '|---|---|---|---|---|---|---|---|---|'
+        'CPU / run | params | FLOPs | chosen |', '|---' * 9 + '|'
     ]
     for model, cands in result['models'].items():
+        chosen = result['chosen'].get(model)
         for c in cands:
             if c.get('over_budget'):
                 lines.append(
@@ -223,7 +224,7 @@ def markdown(result: dict) -> str:
                 f"{c['train_time_s_mean']:.0f} s | {c['cpu_s_per_run']:.0f} s"
                 f" | {egait_protocol._si(c['params'])} | "
                 f"{egait_protocol._si(c['flops'])} | "
-                f"{'**yes**' if c['candidate'] == result['chosen'].get(model) else ''} |")
+                f"{'**yes**' if c['candidate'] == chosen else ''} |")
     return '\n'.join(lines) + '\n'
 
 

@@ -4,7 +4,8 @@ the tiny generated E-Gait; the folder's metafile lists them all."""
 import glob
 import os.path as osp
 
-import mmaction.engine  # noqa: F401  as the Runner does: AAGCN's ConvBranch init
+# as the Runner does: registers the ConvBranch init AAGCN needs
+import mmaction.engine  # noqa: F401
 import numpy as np
 import pytest
 import torch

@@ -30,7 +30,8 @@ class CTRGC(BaseModule):
        raised to ``C_out`` channels by a 1x1 conv ``zeta_k`` and refine the
        shared (trainable, initialised to ``A_k``) topology:
        ``R_k = A_k + alpha * Q_k``, one ``(V, V)`` topology per channel;
-    3. channel-wise aggregation ``z[c, t, v] = sum_u x_k[c, t, u] R_k[c, u, v]``.
+    3. channel-wise aggregation
+       ``z[c, t, v] = sum_u x_k[c, t, u] R_k[c, u, v]``.
 
     The subsets' outputs are summed. All subsets are computed at once: the
     convs of the ``K`` subsets are stacked into one conv (``phi``; ``psi``
