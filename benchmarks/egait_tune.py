@@ -251,7 +251,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         '--out', default=osp.join(REPO, 'benchmarks', 'results',
                                   'egait_tune.json'))
+    parser.add_argument(
+        '--readme',
+        help='also write the table between <!-- egait_tune:start --> and '
+        '<!-- egait_tune:end --> in this file')
     return parser.parse_args(argv)
+
+
+def write_readme(path: str, table: str) -> None:
+    """Replace the text between the egait_tune markers of ``path``."""
+    start, end = '<!-- egait_tune:start -->', '<!-- egait_tune:end -->'
+    with open(path) as f:
+        text = f.read()
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise SystemExit(f'{path}: markers {start} ... {end} not found')
+    egait_protocol.write_atomic(path,
+                                text[:i + len(start)] + '\n' + table +
+                                text[j:])
 
 
 def main(argv=None) -> dict:
@@ -290,6 +307,8 @@ def main(argv=None) -> dict:
             egait_protocol.write_atomic(
                 osp.splitext(args.out)[0] + '.md', markdown(result))
             print(markdown(result), flush=True)
+    if args.readme:
+        write_readme(args.readme, markdown(result))
     return result
 
 
