@@ -48,7 +48,7 @@ def test_small_network_trains_for_any_length(num_frames):
         data_bn_type='MVC')
     model.init_weights()
     for block in model.gcn:
-        block.gcn.gc.alpha.data.fill_(0.5)  # let zeta get a gradient
+        block.gcn.gc.alpha.data.fill_(0.5)  # let xi get a gradient
     x = torch.randn(3, 2, num_frames, 16, 3)
     out = model(x)
     t = num_frames
@@ -65,7 +65,7 @@ def test_alpha_zero_is_a_graph_conv_on_the_learned_topology():
     A = torch.rand(3, 16, 16)
     gc = CTRGC(8, 12, A)
     x = torch.randn(2, 8, 10, 16)
-    feats = gc.phi(x).view(2, 3, 12, 10, 16)
+    feats = gc.transform(x).view(2, 3, 12, 10, 16)
     expected = torch.einsum('nkctu,kuv->nctv', feats, A)
     assert torch.allclose(gc(x), expected, atol=1e-5)
     # with alpha != 0 every channel gets its own topology, which depends

@@ -21,21 +21,22 @@ EPS = 1e-4
 class CTRGC(BaseModule):
     """Channel-wise topology refinement graph convolution, all subsets.
 
-    For each subset ``k`` of the graph (``K`` adjacency matrices ``A_k``):
+    For each subset ``k`` of the graph (``K`` adjacency matrices ``A_k``),
+    with the paper's names:
 
-    1. feature transformation ``x_k = phi_k(x)``, a 1x1 conv to ``C_out``;
+    1. feature transformation ``T_k(x)``, a 1x1 conv to ``C_out``;
     2. channel-wise topology modelling: the temporally pooled input is
-       reduced by two 1x1 convs ``psi_k``, ``xi_k`` to ``C_rel`` channels,
-       the pairwise joint correlations ``tanh(psi_k(x)_u - xi_k(x)_v)`` are
-       raised to ``C_out`` channels by a 1x1 conv ``zeta_k`` and refine the
-       shared (trainable, initialised to ``A_k``) topology:
+       reduced by two 1x1 convs ``psi_k``, ``phi_k`` to ``C_rel`` channels,
+       the pairwise joint correlations ``tanh(psi_k(x)_u - phi_k(x)_v)``
+       are raised to ``C_out`` channels by a 1x1 conv ``xi_k`` into ``Q_k``
+       and refine the shared (trainable, initialised to ``A_k``) topology:
        ``R_k = A_k + alpha * Q_k``, one ``(V, V)`` topology per channel;
     3. channel-wise aggregation
-       ``z[c, t, v] = sum_u x_k[c, t, u] R_k[c, u, v]``.
+       ``z[c, t, v] = sum_u T_k(x)[c, t, u] R_k[c, u, v]``.
 
     The subsets' outputs are summed. All subsets are computed at once: the
-    convs of the ``K`` subsets are stacked into one conv (``phi``; ``psi``
-    with ``xi``) or one batched matmul (``zeta``).
+    convs of the ``K`` subsets are stacked into one conv (``transform``;
+    ``psi`` with ``phi``) or one batched matmul (``xi``).
 
     Args:
         in_channels (int): Number of input channels.
@@ -65,14 +66,14 @@ class CTRGC(BaseModule):
                                 min_rel_channels)
         k = self.num_subsets
         self.A = nn.Parameter(A.clone())  # shared topology, trainable
-        self.phi = nn.Conv2d(in_channels, k * out_channels, 1)
-        # psi and xi of every subset, stacked: (2, K, C_rel) output channels
-        self.psi_xi = nn.Conv2d(in_channels, 2 * k * self.rel_channels, 1)
-        # zeta: one (C_rel -> C_out) 1x1 conv per subset, as a batched matmul
-        self.zeta_weight = nn.Parameter(
+        self.transform = nn.Conv2d(in_channels, k * out_channels, 1)
+        # psi and phi of every subset, stacked: (2, K, C_rel) output channels
+        self.psi_phi = nn.Conv2d(in_channels, 2 * k * self.rel_channels, 1)
+        # xi: one (C_rel -> C_out) 1x1 conv per subset, as a batched matmul
+        self.xi_weight = nn.Parameter(
             torch.empty(k, out_channels, self.rel_channels))
-        self.zeta_bias = nn.Parameter(torch.zeros(k, out_channels))
-        nn.init.kaiming_normal_(self.zeta_weight, mode='fan_out')
+        self.xi_bias = nn.Parameter(torch.zeros(k, out_channels))
+        nn.init.kaiming_normal_(self.xi_weight, mode='fan_out')
         # alpha = 0: training starts from a plain GCN on the learned A
         self.alpha = nn.Parameter(torch.zeros(1))
 
@@ -81,17 +82,17 @@ class CTRGC(BaseModule):
         n, _, _, v = x.shape
         k, r = self.num_subsets, self.rel_channels
         pooled = x.mean(2, keepdim=True)  # convs are linear: pool first
-        p, q = self.psi_xi(pooled).view(n, 2, k, r, v).unbind(1)
+        p, q = self.psi_phi(pooled).view(n, 2, k, r, v).unbind(1)
         corr = torch.tanh(p.unsqueeze(-1) - q.unsqueeze(-2))  # n k r u v
-        Q = torch.einsum('kcr,nkruv->nkcuv', self.zeta_weight, corr)
-        Q = Q + self.zeta_bias[None, :, :, None, None]
+        Q = torch.einsum('kcr,nkruv->nkcuv', self.xi_weight, corr)
+        Q = Q + self.xi_bias[None, :, :, None, None]
         return self.A[None, :, None] + self.alpha * Q
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``(N, C_in, T, V)`` to ``(N, C_out, T, V)``."""
         n, _, t, v = x.shape
-        feats = self.phi(x).view(n, self.num_subsets, self.out_channels, t,
-                                 v)
+        feats = self.transform(x).view(n, self.num_subsets,
+                                       self.out_channels, t, v)
         return torch.einsum('nkctu,nkcuv->nctv', feats, self.topology(x))
 
 
