@@ -97,6 +97,10 @@ def predicted_cpu_s(cfg: Config, iters: int = 8) -> float:
     from mmaction.registry import MODELS
     from mmaction.structures import ActionDataSample
     from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+
+    import step_mm  # noqa: F401  registers the plugin's modules
+    init_default_scope('mmaction')
     torch.set_num_threads(1)
     batch = cfg.train_dataloader.batch_size
     clip = [
