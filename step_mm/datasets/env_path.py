@@ -12,6 +12,8 @@ import os
 import re
 from typing import Optional
 
+from .egait_io import GaitFileError
+
 __all__ = ['resolve_env_path']
 
 _PLACEHOLDER = re.compile(r'\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\}')
@@ -30,7 +32,8 @@ def resolve_env_path(value: Optional[str]) -> Optional[str]:
         str | None: ``$NAME`` if set and not empty, else the default.
 
     Raises:
-        ValueError: If ``$NAME`` is unset or empty and there is no default.
+        GaitFileError: If ``$NAME`` is unset or empty and there is no
+            default.
 
     Examples:
         >>> # with EGAIT_ROOT="/data/it's here":
@@ -50,6 +53,7 @@ def resolve_env_path(value: Optional[str]) -> Optional[str]:
     if found:
         return found
     if default is None:
-        raise ValueError(f'data_root {value!r}: the environment variable '
-                         f'{name} is not set; set it or pass data_root=DIR')
+        raise GaitFileError(f'data_root {value!r}: the environment variable '
+                            f'{name} is not set; set it or pass '
+                            'data_root=DIR')
     return default

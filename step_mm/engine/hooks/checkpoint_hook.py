@@ -123,7 +123,7 @@ class SafeCheckpointHook(CheckpointHook):
         if not is_main_process() or not isinstance(self.file_backend,
                                                    LocalBackend):
             return
-        for path in glob.glob(osp.join(self.out_dir, '*' + PART_SUFFIX)):
+        for path in glob.glob(osp.join(self.out_dir, '*.pth' + PART_SUFFIX)):
             os.remove(path)
             runner.logger.warning(
                 f'removed {path}, a checkpoint a killed run did not finish')
@@ -149,11 +149,14 @@ class SafeCheckpointHook(CheckpointHook):
             return
         backend, removed, written = self.file_backend, [], []
         save = runner.save_checkpoint
+        patched = vars(runner).get('save_checkpoint')  # normally None
 
         def atomic_save(out_dir, filename, *args, **kwargs):
             final = osp.join(out_dir, filename)
             save(out_dir, filename + PART_SUFFIX, *args, **kwargs)
             if is_main_process():  # only the main process writes
+                with open(final + PART_SUFFIX, 'rb+') as f:
+                    os.fsync(f.fileno())  # on disk before it replaces
                 os.replace(final + PART_SUFFIX, final)
             written.append(osp.abspath(final))
 
@@ -165,7 +168,10 @@ class SafeCheckpointHook(CheckpointHook):
         finally:
             self._depth -= 1
             self.file_backend = backend
-            del runner.save_checkpoint  # back to the class's method
+            if patched is None:
+                del runner.save_checkpoint  # back to the class's method
+            else:
+                runner.save_checkpoint = patched
         for path in removed:
             if osp.abspath(path) in written:
                 continue  # replaced by a complete file of the same name

@@ -14,8 +14,10 @@ from mmengine.runner import BaseLoop
 from ..errors import RunConfigError
 
 ROLES = ('train', 'val', 'test')
-#: Dataset options that do not decide which gaits a subset holds.
-_NOT_SPLIT = ('pipeline', 'subset', 'test_mode', 'lazy_init', 'serialize_data')
+#: Dataset options that do not decide which gaits two subsets share
+#: (``extra_train`` / ``train_fraction`` only add to / thin out ``train``).
+_NOT_SPLIT = ('pipeline', 'subset', 'test_mode', 'lazy_init', 'serialize_data',
+              'extra_train', 'train_fraction')
 
 
 @HOOKS.register_module()
