@@ -86,9 +86,16 @@ def test_fold_of_one_dataloader_is_refused(tiny_egait, tmp_path):
                           '--cfg-options'] + opts))
     with pytest.raises(RunConfigError, match='test_dataloader.dataset.fold=0'):
         Runner.from_cfg(cfg).train()
-    # consistent folds train
-    assert _train(tmp_path / 'ok', _options(tiny_egait, fold=3)) is None
+    # consistent folds train; a test set that cannot be built yet (its
+    # data are elsewhere) is not compared, with a warning
+    opts = _options(tiny_egait, fold=3) + [
+        f'test_dataloader.dataset.data_root={tmp_path}/elsewhere'
+    ]
+    assert _train(tmp_path / 'ok', opts) is None
     assert osp.isfile(osp.join(tmp_path, 'ok', 'epoch_1.pth'))
+    with open(glob.glob(osp.join(tmp_path, 'ok', '*', '*.log'))[0]) as f:
+        assert ('SubsetCheckHook: cannot build test_dataloader.dataset to '
+                'compare it with the others') in f.read()
 
 
 def test_protocol_all_and_a_class_without_training_gaits_warn(

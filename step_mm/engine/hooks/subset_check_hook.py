@@ -26,12 +26,13 @@ class SubsetCheckHook(Hook):
 
     Before training, the gaits of ``train_dataloader``, ``val_dataloader``
     and ``test_dataloader`` (built from the config if the runner has not
-    built it) are compared by data file and key (``frame_dir``); generated
-    gaits (``synthetic``) are ignored. Two datasets that declare different
-    subsets (``subset``, else their dataloader's role) must not share a
-    gait: e.g. ``--cfg-options train_dataloader.dataset.fold=3`` alone
-    trains on the test gaits of fold 0. The error names the options that
-    differ between the two dataloaders. Two datasets of
+    built it; if that fails, e.g. its data are elsewhere, it is skipped
+    with a warning) are compared by data file and key (``frame_dir``);
+    generated gaits (``synthetic``) are ignored. Two datasets that declare
+    different subsets (``subset``, else their dataloader's role) must not
+    share a gait: e.g. ``--cfg-options train_dataloader.dataset.fold=3``
+    alone trains on the test gaits of fold 0. The error names the options
+    that differ between the two dataloaders. Two datasets of
     ``protocol='all'`` (every gait in every subset, for smoke tests) only
     get a warning. It also warns when a class has no training gait.
 
@@ -118,9 +119,15 @@ def _dataset_of(runner, role: str):
     if not cfg:
         return None
     dataset = cfg.get('dataset')
-    if isinstance(dataset, dict):
+    if not isinstance(dataset, dict):
+        return dataset
+    try:
         return DATASETS.build(copy.deepcopy(dataset))
-    return dataset
+    except (OSError, ValueError, KeyError) as e:  # e.g. no data there yet
+        print_log(f'SubsetCheckHook: cannot build {role}_dataloader.dataset '
+                  f'to compare it with the others ({e}); not checked',
+                  logger='current', level=logging.WARNING)
+        return None
 
 
 def _leaves(dataset) -> List:
