@@ -2,8 +2,8 @@
 """``tools/train.py`` refuses runs that would give meaningless results or
 run code, with one line naming the option or file (no traceback)."""
 import glob
-import importlib.util
 import os.path as osp
+import runpy
 import shutil
 import uuid
 
@@ -24,12 +24,10 @@ SMALL = [
 ]
 
 
-def _tool(name):
-    path = osp.join(REPO, 'tools', name + '.py')
-    spec = importlib.util.spec_from_file_location('tool_' + name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _train_tool() -> dict:
+    """The globals of ``tools/train.py`` (run as a module, not __main__)."""
+    return runpy.run_path(osp.join(REPO, 'tools', 'train.py'),
+                          run_name='train_tool')
 
 
 @pytest.fixture(autouse=True)
@@ -56,8 +54,8 @@ def _train(work, options):
     """``tools/train.py STEP --work-dir work --cfg-options ...``; returns
     the SystemExit message, or None when it trained."""
     try:
-        _tool('train').main([STEP, '--work-dir', str(work), '--cfg-options']
-                            + options)
+        _train_tool()['main']([STEP, '--work-dir',
+                               str(work), '--cfg-options'] + options)
     except SystemExit as e:
         assert e.code not in (0, None)
         return str(e.code)
@@ -79,11 +77,11 @@ def test_fold_of_one_dataloader_is_refused(tiny_egait, tmp_path):
 
     # the same for anything that builds mmengine's Runner from the config
     from step_mm.engine import RunConfigError
-    train = _tool('train')
-    cfg = train.merge_args(
+    train = _train_tool()
+    cfg = train['merge_args'](
         Config.fromfile(STEP),
-        train.parse_args([STEP, '--work-dir', str(tmp_path / 'runner'),
-                          '--cfg-options'] + opts))
+        train['parse_args']([STEP, '--work-dir', str(tmp_path / 'runner'),
+                             '--cfg-options'] + opts))
     with pytest.raises(RunConfigError, match='test_dataloader.dataset.fold=0'):
         Runner.from_cfg(cfg).train()
     # consistent folds train; a test set that cannot be built yet (its

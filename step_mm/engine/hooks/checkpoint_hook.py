@@ -84,14 +84,13 @@ class SafeCheckpointHook(CheckpointHook):
             return
         work_dir = runner.work_dir
         record = osp.join(work_dir, 'last_checkpoint')
+        present = sorted(
+            osp.basename(p) for p in glob.glob(osp.join(work_dir, '*.pth')))
         if osp.isfile(record):
             with open(record) as f:
                 named = f.read().strip()
             if named and osp.isfile(named):
                 return  # mmengine resumes from it
-            present = sorted(
-                osp.basename(p)
-                for p in glob.glob(osp.join(work_dir, '*.pth')))
             raise RunConfigError(
                 f'--resume: {record} names {named or "nothing (it is empty)"}'
                 f', which is not a file; checkpoints in the work dir: '
@@ -103,9 +102,11 @@ class SafeCheckpointHook(CheckpointHook):
             return  # a fresh work dir: nothing is lost by starting
         every = f'every {self.interval} ' + ('epochs' if self.by_epoch else
                                              'iterations')
+        others = f'; only {present}' if present else ''
         raise RunConfigError(
             f'--resume: nothing to resume in {work_dir}: it holds no '
-            f'checkpoint, but a previous run there ({trained}) trained '
+            f'checkpoint to resume from (no last_checkpoint{others}), but a '
+            f'previous run there ({trained}) trained '
             f'before it was stopped; checkpoints are saved {every} '
             '(default_hooks.checkpoint.interval) and it stopped before the '
             'first. Resuming would silently start over: run without '
