@@ -203,6 +203,7 @@ def inference_video(model: nn.Module,
                     stride: Optional[int] = None,
                     max_frames: Optional[int] = None,
                     min_height: float = 40.,
+                    follow_pose: bool = True,
                     progress: bool = True) -> VideoResult:
     """Predict the emotion of every walking person in a video.
 
@@ -229,7 +230,11 @@ def inference_video(model: nn.Module,
         max_frames (int, optional): Read at most this many frames.
         min_height (float): People lower than this (pixels) get no pose.
             Defaults to 40.
-        progress (bool): Show a progress bar. Defaults to True.
+        follow_pose (bool): Follow people between detections by the boxes
+            of their poses; False keeps the detector's boxes (see
+            :func:`step_mm.video.track_poses`). Defaults to True.
+        progress (bool): Show a progress bar (videos of 100 frames or
+            more). Defaults to True.
 
     Returns:
         VideoResult: The tracks and their emotions.
@@ -255,7 +260,8 @@ def inference_video(model: nn.Module,
             detect_every=detect_every,
             min_height=min_height,
             max_frames=max_frames,
-            progress=progress)
+            progress=progress,
+            follow_pose=follow_pose)
         t1 = time.perf_counter()
         max_gap = int(round(max_gap_s * info.fps))
         min_len = max(MIN_FRAMES, int(round(min_gait_s * info.fps)))
@@ -343,7 +349,7 @@ def write_annotated_video(result: VideoResult,
     if not writer.isOpened():
         raise ValueError(f'{out_file}: OpenCV cannot write an mp4 video')
     bar = None
-    if progress:
+    if progress and result.num_frames >= 100:
         from mmengine.utils import ProgressBar
         bar = ProgressBar(result.num_frames)
     names = result.class_names

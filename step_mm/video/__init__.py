@@ -10,6 +10,7 @@ import importlib
 
 _EXPORTS = {
     'HOGPersonDetector': 'detection',
+    'WholeFrameDetector': 'detection',
     'nms': 'detection',
     'PoseTrack': 'pipeline',
     'VideoInfo': 'pipeline',

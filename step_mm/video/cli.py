@@ -42,6 +42,12 @@ def add_video_arguments(parser) -> None:
     g.add_argument(
         '--max-frames', type=int, help='read at most this many frames')
     g.add_argument(
+        '--workers',
+        type=int,
+        default=0,
+        help='mediapipe backend: pose worker processes (e.g. one per core; '
+        'default 0: in this process)')
+    g.add_argument(
         '--no-video',
         action='store_true',
         help='write only the JSON, not the annotated video')
@@ -76,10 +82,15 @@ def predict_video_cli(args) -> int:
     """Run ``step-mm predict`` on a video; returns the exit status."""
     from step_mm.apis import init_gait_model, predict_video
     from step_mm.video.mmpose_backend import ModelUnavailableError
-    if args.detect_every is not None and args.detect_every < 1:
-        print('step-mm: --detect-every must be at least 1', file=sys.stderr)
-        return 2
+    for flag, value, low in (('--detect-every', args.detect_every, 1),
+                             ('--max-frames', args.max_frames, 1),
+                             ('--workers', args.workers, 0)):
+        if value is not None and value < low:
+            print(f'step-mm: {flag} must be at least {low}', file=sys.stderr)
+            return 2
     try:
+        from step_mm.video.pipeline import video_info
+        video_info(args.file, args.fps)  # a bad video fails before loading
         model = init_gait_model(args.config, args.checkpoint, args.device)
         if args.pose_backend == 'mmpose':
             from step_mm.video.mmpose_backend import MMPosePoseEstimator
@@ -89,7 +100,7 @@ def predict_video_cli(args) -> int:
                 device=args.device)
         else:
             from step_mm.apis import build_pose_backend
-            backend = build_pose_backend('mediapipe')
+            backend = build_pose_backend('mediapipe', workers=args.workers)
         try:
             result = predict_video(
                 model,

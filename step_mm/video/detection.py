@@ -17,7 +17,7 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 
-__all__ = ['HOGPersonDetector', 'nms']
+__all__ = ['HOGPersonDetector', 'WholeFrameDetector', 'nms']
 
 #: The part of a HOG window (64x128) that the person fills (x0, y0, x1, y1
 #: as fractions of the window): the median over 49 people of vtest.avi of
@@ -186,6 +186,19 @@ class HOGPersonDetector:
         boxes, scores = boxes[ok], scores[ok]
         keep = nms(boxes, scores, self.nms_iou)
         return boxes[keep].astype(np.float32), scores[keep].astype(np.float32)
+
+
+class WholeFrameDetector:
+    """The whole frame is one person's box: for clips of one walking person
+    who fills the frame (where a detector adds nothing)."""
+
+    def __call__(self, frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        h, w = frame.shape[:2]
+        return (np.array([[0, 0, w, h]], np.float32),
+                np.ones(1, np.float32))
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}()'
 
 
 def _merge_regions(regions: List[Tuple[int, int, int, int]]

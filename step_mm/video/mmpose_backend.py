@@ -153,7 +153,8 @@ class MMPosePoseEstimator:
         frame = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2BGR)
         ids = sorted(boxes)
         with DefaultScope.overwrite_default_scope('mmpose'):
-            pipeline = Compose(self.pose2d.cfg.test_dataloader.dataset.pipeline)
+            pipeline = Compose(
+                self.pose2d.cfg.test_dataloader.dataset.pipeline)
             data = []
             for tid in ids:
                 info = dict(

@@ -17,6 +17,7 @@ estimator fills occluded frames), long gaps split the track.
 """
 import os.path as osp
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -118,6 +119,22 @@ def _inside(box: np.ndarray, width: int, height: int) -> float:
     return max(x1 - x0, 0) * max(y1 - y0, 0) / area
 
 
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    return fn(*args), time.perf_counter() - t0
+
+
+def _estimate(backend, rgb: np.ndarray, tracks, min_height: float,
+              info: VideoInfo) -> dict:
+    """Poses of the tracks big enough and mostly inside the frame."""
+    todo = {
+        trk.track_id: trk.box
+        for trk in tracks if trk.box[3] - trk.box[1] >= min_height
+        and _inside(trk.box, info.width, info.height) >= 0.5
+    }
+    return backend.estimate(rgb, todo) if todo else {}
+
+
 @dataclass
 class _Acc:
     frames: list = field(default_factory=list)
@@ -141,7 +158,9 @@ def track_poses(info: VideoInfo,
                 min_height: float = 40.,
                 max_frames: Optional[int] = None,
                 progress: bool = True,
-                on_frame=None) -> Tuple[List[PoseTrack], Dict[str, float]]:
+                on_frame=None,
+                follow_pose: bool = True
+                ) -> Tuple[List[PoseTrack], Dict[str, float]]:
     """Detect, track and estimate the pose of every person in a video.
 
     Args:
@@ -159,11 +178,15 @@ def track_poses(info: VideoInfo,
         max_frames (int, optional): Stop after this many frames.
         progress (bool): Show an ``mmengine`` progress bar. Defaults to True.
         on_frame (callable, optional): Called as ``on_frame(t, frame)``.
+        follow_pose (bool): The box of a track's pose is its box in the
+            next frame. False keeps the detector's boxes (with a detector
+            that runs on every frame, e.g. ``WholeFrameDetector``).
+            Defaults to True.
 
     Returns:
         tuple[list[PoseTrack], dict]: Tracks with at least one pose, in id
-        order, and seconds spent per stage (``decode``, ``detect``,
-        ``pose``, ``track``) with ``frames``.
+        order, and seconds spent per stage (``decode``, ``detect``, which
+        runs in a thread alongside ``pose``, and ``track``) with ``frames``.
     """
     if max_missed is None:
         max_missed = max(1, int(round(info.fps)))
@@ -174,10 +197,11 @@ def track_poses(info: VideoInfo,
     timing = dict(decode=0., detect=0., pose=0., track=0., frames=0)
     total = min(info.num_frames or 0, max_frames or 1 << 30)
     bar = None
-    if progress and total:
+    if progress and total >= 100:
         from mmengine.utils import ProgressBar
         bar = ProgressBar(total)
     frames = iter_frames(info.path, max_frames)
+    pool = ThreadPoolExecutor(max_workers=1)
     t = -1
     while True:
         t0 = time.perf_counter()
@@ -187,22 +211,24 @@ def track_poses(info: VideoInfo,
         t += 1
         t1 = time.perf_counter()
         tracker.predict(t)
-        if t % detect_every == 0:
-            boxes, _ = detector(frame)
-            t2 = time.perf_counter()
-            timing['detect'] += t2 - t1
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        # The detector runs in a thread (OpenCV releases the GIL) while the
+        # pose backend works on the tracks already known.
+        found = pool.submit(_timed, detector, frame) \
+            if t % detect_every == 0 else None
+        t2 = time.perf_counter()
+        poses = _estimate(backend, rgb, tracker.live_tracks, min_height,
+                          info)
+        if found is not None:
+            (boxes, _), seconds = found.result()
+            timing['detect'] += seconds
+            known = set(tracker.tracks)
             tracker.update(boxes, t)
-        else:
-            t2 = time.perf_counter()
-        todo = {
-            trk.track_id: trk.box
-            for trk in tracker.live_tracks
-            if trk.box[3] - trk.box[1] >= min_height
-            and _inside(trk.box, info.width, info.height) >= 0.5
-        }
-        t3 = time.perf_counter()
-        poses = backend.estimate(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB),
-                                 todo) if todo else {}
+            poses.update(
+                _estimate(backend, rgb, [
+                    trk for trk in tracker.live_tracks
+                    if trk.track_id not in known
+                ], min_height, info))
         t4 = time.perf_counter()
         # two tracks on one person: the younger one ends
         ids = sorted(poses)
@@ -216,7 +242,8 @@ def track_poses(info: VideoInfo,
                         poses.pop(ids[b])
                         tracker.end(ids[b])
         for tid, ob in poses.items():
-            tracker.observe(tid, ob.box, t)
+            if follow_pose:
+                tracker.observe(tid, ob.box, t)
             a = acc.setdefault(tid, _Acc())
             a.frames.append(t)
             a.keypoints.append(ob.keypoints)
@@ -235,10 +262,11 @@ def track_poses(info: VideoInfo,
             on_frame(t, frame)
         t5 = time.perf_counter()
         timing['decode'] += t1 - t0
-        timing['pose'] += t4 - t3
-        timing['track'] += (t3 - t2) + (t5 - t4)
+        timing['pose'] += t4 - t2
+        timing['track'] += (t2 - t1) + (t5 - t4)
         if bar is not None and t < total:
             bar.update()
+    pool.shutdown()
     for trk in tracker.close():
         backend.release(trk.track_id)
     if bar is not None:

@@ -9,26 +9,19 @@ tall, but works on a crop around each person. Each track gets its own
 ``Pose`` graph in video mode, so between frames MediaPipe follows the
 person from its previous landmarks instead of detecting again.
 """
+import os
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
 
-__all__ = ['PoseObservation', 'MediaPipePoseEstimator', 'crop_transform',
-           'import_mediapipe', 'landmarks_box']
+from ._mediapipe_worker import MEDIAPIPE_HINT, PoseGraphs, import_mediapipe
 
-MEDIAPIPE_HINT = ('the MediaPipe pose backend needs mediapipe==0.10.21 '
-                  '(installed by `make venv`, requirements/video.txt)')
-
-
-def import_mediapipe():
-    """Import ``mediapipe`` or raise one clear ImportError."""
-    try:
-        import mediapipe
-        return mediapipe
-    except ImportError as e:
-        raise ImportError(f'{MEDIAPIPE_HINT}: {e}') from e
+__all__ = [
+    'PoseObservation', 'MediaPipePoseEstimator', 'crop_transform',
+    'import_mediapipe', 'landmarks_box', 'MEDIAPIPE_HINT'
+]
 
 
 @dataclass
@@ -95,39 +88,79 @@ class MediaPipePoseEstimator:
         smooth_landmarks (bool): MediaPipe's own temporal filter. Defaults
             to False: smoothing belongs to the STEP config's pipeline, which
             sees the true frame rate (MediaPipe's legacy API assumes 30 fps).
+        workers (int): Worker processes running the graphs in parallel
+            (each track stays on one worker); 0 runs them in this process.
+            Defaults to 0.
     """
 
     name = 'mediapipe'
+
+    #: E-Gait joints from the backend's keypoints, a registered transform.
+    adapter = dict(type='MediaPipeToEGait')
 
     def __init__(self,
                  crop_size: int = 192,
                  crop_scale: float = 1.4,
                  min_detection_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5,
-                 smooth_landmarks: bool = False) -> None:
-        self._mp = import_mediapipe()
+                 smooth_landmarks: bool = False,
+                 workers: int = 0) -> None:
         self.crop_size = int(crop_size)
         self.crop_scale = float(crop_scale)
-        self.min_detection_confidence = min_detection_confidence
-        self.min_tracking_confidence = min_tracking_confidence
-        self.smooth_landmarks = smooth_landmarks
-        self._graphs: Dict[int, object] = {}
-        self._free = []
+        self.pose_kwargs = dict(
+            static_image_mode=False,
+            model_complexity=1,  # the model the wheel ships
+            smooth_landmarks=smooth_landmarks,
+            enable_segmentation=False,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence)
+        self.workers = int(workers)
+        self._local = None
+        self._conns, self._procs = [], []
+        self._owner: Dict[int, int] = {}
+        if self.workers <= 0:
+            self._local = PoseGraphs(**self.pose_kwargs)
+        else:
+            self._start_workers()
 
-    def _graph(self, track_id: int):
-        g = self._graphs.get(track_id)
-        if g is None and self._free:  # graphs are slow to build: reuse
-            g = self._graphs[track_id] = self._free.pop()
-        if g is None:
-            g = self._mp.solutions.pose.Pose(
-                static_image_mode=False,
-                model_complexity=1,  # the model the wheel ships
-                smooth_landmarks=self.smooth_landmarks,
-                enable_segmentation=False,
-                min_detection_confidence=self.min_detection_confidence,
-                min_tracking_confidence=self.min_tracking_confidence)
-            self._graphs[track_id] = g
-        return g
+    def _start_workers(self) -> None:
+        """Start worker processes running ``_mediapipe_worker.py``: a fresh
+        interpreter that imports only NumPy and MediaPipe (not torch, not
+        the caller's main module), talking over two pipes each."""
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        from . import _mediapipe_worker
+        flags = ['-P'] if sys.version_info >= (3, 11) else []
+        for _ in range(self.workers):
+            to_child, from_parent = os.pipe()
+            to_parent, from_child = os.pipe()
+            proc = subprocess.Popen(
+                [sys.executable] + flags +
+                [_mediapipe_worker.__file__,
+                 str(to_child), str(from_child)],
+                pass_fds=(to_child, from_child),
+                stdout=subprocess.DEVNULL)
+            os.close(to_child)
+            os.close(from_child)
+            self._procs.append(proc)
+            self._conns.append((Connection(from_parent, readable=False),
+                                Connection(to_parent, writable=False)))
+        for send, _ in self._conns:
+            send.send(('init', self.pose_kwargs))
+        for conn in self._conns:
+            self._reply(conn)
+
+    @staticmethod
+    def _reply(conn):
+        try:
+            status, value = conn[1].recv()
+        except EOFError as e:
+            raise RuntimeError('a MediaPipe pose worker died') from e
+        if status == 'error':
+            raise RuntimeError(f'MediaPipe pose worker failed: {value}')
+        return value
 
     def crop(self, frame_rgb: np.ndarray, box: np.ndarray
              ) -> Tuple[np.ndarray, Tuple[float, float, float]]:
@@ -141,9 +174,6 @@ class MediaPipePoseEstimator:
             borderMode=cv2.BORDER_CONSTANT)
         return img, (x0, y0, s)
 
-    #: E-Gait joints from the backend's keypoints, a registered transform.
-    adapter = dict(type='MediaPipeToEGait')
-
     def estimate(self, frame_rgb: np.ndarray,
                  boxes: Dict[int, np.ndarray]) -> Dict[int, PoseObservation]:
         """The poses of tracked people in one frame.
@@ -156,12 +186,38 @@ class MediaPipePoseEstimator:
             dict[int, PoseObservation]: The tracks MediaPipe found a person
             for.
         """
+        crops = {tid: self.crop(frame_rgb, box) for tid, box in boxes.items()}
+        if self._local is not None:
+            raw = [(tid, self._local.process(tid, img))
+                   for tid, (img, _) in crops.items()]
+        else:
+            jobs = [[] for _ in self._conns]
+            for tid, (img, _) in crops.items():
+                if tid not in self._owner:  # the least busy worker
+                    load = np.bincount(
+                        list(self._owner.values()), minlength=self.workers)
+                    self._owner[tid] = int(load.argmin())
+                jobs[self._owner[tid]].append((tid, img))
+            busy = [k for k, job in enumerate(jobs) if job]
+            for k in busy:
+                self._conns[k][0].send(('estimate', jobs[k]))
+            raw = [r for k in busy for r in self._reply(self._conns[k])]
         out = {}
-        for tid, box in boxes.items():
-            ob = self.estimate_one(tid, frame_rgb, box)
-            if ob is not None:
-                out[tid] = ob
+        for tid, r in raw:
+            if r is None:
+                continue
+            world, image, vis = r
+            x0, y0, s = crops[tid][1]
+            image = image * (self.crop_size / s) + np.array([x0, y0],
+                                                            np.float32)
+            out[tid] = PoseObservation(world, image, vis,
+                                       landmarks_box(image))
         return out
+
+    def estimate_one(self, track_id: int, frame_rgb: np.ndarray,
+                     box: np.ndarray) -> Optional[PoseObservation]:
+        """The pose of one tracked person in a frame, or None."""
+        return self.estimate(frame_rgb, {track_id: box}).get(track_id)
 
     def image_to_egait(self, image: np.ndarray) -> np.ndarray:
         """``(33, 2)`` image landmarks -> ``(16, 2)`` E-Gait joints."""
@@ -175,42 +231,33 @@ class MediaPipePoseEstimator:
         adapter = TRANSFORMS.build(self.adapter)
         return adapter(dict(keypoint=keypoints[None]))['keypoint'][0]
 
-    def estimate_one(self, track_id: int, frame_rgb: np.ndarray,
-                     box: np.ndarray) -> Optional[PoseObservation]:
-        """The pose of one tracked person in a frame, or None.
-
-        Args:
-            track_id (int): The track (its graph keeps MediaPipe's state).
-            frame_rgb (np.ndarray): ``(H, W, 3)`` RGB frame.
-            box (np.ndarray): The person's ``xyxy`` box in this frame.
-
-        Returns:
-            PoseObservation | None: None where MediaPipe finds no person.
-        """
-        img, (x0, y0, s) = self.crop(frame_rgb, box)
-        res = self._graph(track_id).process(img)
-        if res.pose_world_landmarks is None or res.pose_landmarks is None:
-            return None
-        world = np.array([(p.x, p.y, p.z)
-                          for p in res.pose_world_landmarks.landmark],
-                         np.float32)
-        lm = res.pose_landmarks.landmark
-        image = np.array([(p.x, p.y) for p in lm], np.float32)
-        image = image * (self.crop_size / s) + np.array([x0, y0], np.float32)
-        vis = np.array([p.visibility for p in lm], np.float32)
-        return PoseObservation(world, image, vis, landmarks_box(image))
-
     def release(self, track_id: int) -> None:
         """Hand the graph of a track that ended to the next new track."""
-        g = self._graphs.pop(track_id, None)
-        if g is not None:
-            self._free.append(g)
+        if self._local is not None:
+            self._local.release(track_id)
+        elif track_id in self._owner:
+            self._conns[self._owner.pop(track_id)][0].send(
+                ('release', track_id))
 
     def close(self) -> None:
-        """Close every graph."""
-        for g in list(self._graphs.values()) + self._free:
-            g.close()
-        self._graphs, self._free = {}, []
+        """Close every graph (and stop the workers)."""
+        if self._local is not None:
+            self._local.close()
+        for send, _ in self._conns:
+            try:
+                send.send(('close', None))
+            except (BrokenPipeError, OSError):
+                pass
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - a stuck worker is killed
+                proc.kill()
+                proc.wait()
+        for send, recv in self._conns:
+            send.close()
+            recv.close()
+        self._conns, self._procs, self._owner = [], [], {}
 
     def __enter__(self):
         return self

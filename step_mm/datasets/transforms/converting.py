@@ -3,12 +3,12 @@
 the E-Gait 16 joints, for pipelines that read estimator output directly."""
 from typing import Dict
 
-from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
 
+from step_mm.adapters.h36m import H36M_CONVENTIONS
 from step_mm.adapters.mediapipe import (MEDIAPIPE_NUM_LANDMARKS,
                                         mediapipe_to_egait)
-from step_mm.adapters.h36m import H36M_CONVENTIONS
 
 
 @TRANSFORMS.register_module()
