@@ -69,11 +69,11 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished children."""
+def cpu_seconds() -> tuple:
+    """CPU time of this process and of its finished children."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def stability(track: dict) -> float:
@@ -125,7 +125,9 @@ def markdown(res: dict) -> str:
         f"an emotion), {res['frames_with_pose']} frames with a pose.", '',
         f"Speed: {s['fps_wall']:.2f} frames/s by the wall clock "
         f"({s['wall_s']:.1f} s, the video lasts {s['video_s']:.1f} s), "
-        f"{s['cpu_s_per_frame'] * 1000:.0f} CPU ms per frame; load average "
+        f"{s['cpu_s_per_frame'] * 1000:.0f} CPU ms per frame (main process "
+        f"{s['cpu_main_s']:.0f} s, pose workers {s['cpu_workers_s']:.0f} s); "
+        "load average "
         f"{s['load_before'][0]:.1f} before, {s['load_after'][0]:.1f} after, "
         f"on {s['cpu_count']} cores, {res['workers']} pose workers.", '',
         'Seconds per stage: ' + ', '.join(
@@ -171,7 +173,10 @@ def main(argv=None):
             max_frames=args.max_frames)
     finally:
         backend.close()
-    wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+    c1 = cpu_seconds()
+    wall = time.perf_counter() - t0
+    cpu_main, cpu_workers = c1[0] - c0[0], c1[1] - c0[1]
+    cpu = cpu_main + cpu_workers
     load_after = os.getloadavg()
     with open(result.json_file, encoding='utf-8') as f:
         res = json.load(f)
@@ -195,6 +200,8 @@ def main(argv=None):
         speed=dict(
             wall_s=round(wall, 2),
             cpu_s=round(cpu, 2),
+            cpu_main_s=round(cpu_main, 2),
+            cpu_workers_s=round(cpu_workers, 2),
             fps_wall=round(n / wall, 3),
             cpu_s_per_frame=round(cpu / n, 4),
             video_s=round(n / res['fps'], 2),
