@@ -58,6 +58,11 @@ def parse_args(argv=None):
     p.add_argument('--detect-every', type=int, help='detection interval')
     p.add_argument('--max-frames', type=int)
     p.add_argument(
+        '--no-split',
+        action='store_true',
+        help="pass split_threshold=None: inference_gait's jump detector "
+        'does not cut the tracks (for comparison)')
+    p.add_argument(
         '--threads', type=int, default=1, help='torch threads (STEP)')
     p.add_argument(
         '--still', help='save the annotated frame with most labels as PNG')
@@ -129,7 +134,8 @@ def markdown(res: dict) -> str:
         f"{s['cpu_main_s']:.0f} s, pose workers {s['cpu_workers_s']:.0f} s); "
         "load average "
         f"{s['load_before'][0]:.1f} before, {s['load_after'][0]:.1f} after, "
-        f"on {s['cpu_count']} cores, {res['workers']} pose workers.", '',
+        f"on {s['cpu_count']} cores, {res['workers']} pose workers; "
+        f"inference_gait split_threshold {res['split_threshold']}.", '',
         'Seconds per stage: ' + ', '.join(
             f'{k} {v:.1f}' for k, v in res['timing'].items()
             if k != 'frames'), '',
@@ -170,6 +176,7 @@ def main(argv=None):
             args.out_dir,
             pose_backend=backend,
             detect_every=args.detect_every,
+            split_threshold=None if args.no_split else 5.0,
             max_frames=args.max_frames)
     finally:
         backend.close()
@@ -190,6 +197,7 @@ def main(argv=None):
             a if not osp.isabs(a) else osp.relpath(a, REPO)
             for a in (argv if argv is not None else os.sys.argv[1:])),
         workers=args.workers,
+        split_threshold=None if args.no_split else 5.0,
         stability_mean=round(float(np.mean(stab)), 3) if stab else None,
         stability_min=round(float(np.min(stab)), 3) if stab else None,
         tracks_3_windows=len(stab),

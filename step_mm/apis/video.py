@@ -201,6 +201,7 @@ def inference_video(model: nn.Module,
                     max_gap_s: float = 0.5,
                     min_gait_s: float = 1.0,
                     stride: Optional[int] = None,
+                    split_threshold: Optional[float] = 5.0,
                     max_frames: Optional[int] = None,
                     min_height: float = 40.,
                     follow_pose: bool = True,
@@ -227,6 +228,8 @@ def inference_video(model: nn.Module,
             (seconds). Defaults to 1.
         stride (int, optional): STEP window step in model frames (see
             :func:`step_mm.apis.inference_gait`).
+        split_threshold (float, optional): ``inference_gait``'s jump
+            detection threshold; None never splits a piece. Defaults to 5.
         max_frames (int, optional): Read at most this many frames.
         min_height (float): People lower than this (pixels) get no pose.
             Defaults to 40.
@@ -271,8 +274,12 @@ def inference_video(model: nn.Module,
         if own_backend:
             backend.close()
     flat = [p[1] for ps in pieces for p in ps]
-    results = inference_gait(model, flat, fps=[info.fps] * len(flat),
-                             stride=stride) if flat else []
+    results = inference_gait(
+        model,
+        flat,
+        fps=[info.fps] * len(flat),
+        stride=stride,
+        split_threshold=split_threshold) if flat else []
     t2 = time.perf_counter()
     class_names = model_class_names(model.cfg, model)
     tracks, k = [], 0
