@@ -120,10 +120,10 @@ def predict_video_cli(args) -> int:
         return 1
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
-    else:
-        print(_summary(result))
-        if args.random_init and not args.checkpoint:
-            print('(untrained model: the emotions are meaningless)')
+        return 0
+    print(_summary(result))
+    if args.random_init and not args.checkpoint:
+        print('(untrained model: the emotions are meaningless)')
     print('wrote ' + ', '.join(p for p in (result.json_file,
                                            result.video_file) if p))
     return 0

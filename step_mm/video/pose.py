@@ -121,6 +121,9 @@ class MediaPipePoseEstimator:
         if self.workers <= 0:
             self._local = PoseGraphs(**self.pose_kwargs)
         else:
+            import importlib.util
+            if importlib.util.find_spec('mediapipe') is None:
+                raise ImportError(f'{MEDIAPIPE_HINT}: no module mediapipe')
             self._start_workers()
 
     def _start_workers(self) -> None:
