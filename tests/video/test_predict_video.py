@@ -163,3 +163,28 @@ def test_mmpose_backend_offline_names_the_url(clip, tmp_path, monkeypatch,
     assert err[0].startswith('step-mm: cannot download the 2D pose')
     assert POSE2D_ZOO['url'] in err[0] and '--pose2d-checkpoint' in err[0]
     assert not list(tmp_path.glob('*.json'))
+
+
+def test_pose_workers_match_in_process(clip):
+    """Worker processes give exactly the poses of the in-process graphs."""
+    from step_mm.video import (HOGPersonDetector, MediaPipePoseEstimator,
+                               iter_frames)
+    detector = HOGPersonDetector()
+    frames = list(iter_frames(clip, 12))
+    start = next(i for i, f in enumerate(frames) if len(detector(f)[0]))
+    boxes, _ = detector(frames[start])
+    frames = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB)
+              for f in frames[start:start + 6]]
+    todo = {i: b for i, b in enumerate(boxes[:2])}
+    runs = []
+    for workers in (0, 1):
+        with MediaPipePoseEstimator(workers=workers) as est:
+            runs.append([est.estimate(f, todo) for f in frames])
+    local, remote = runs
+    assert sum(len(p) for p in local) >= 2
+    for a, b in zip(local, remote):
+        assert sorted(a) == sorted(b)
+        for tid in a:
+            np.testing.assert_allclose(a[tid].keypoints, b[tid].keypoints,
+                                       atol=1e-6)
+            np.testing.assert_allclose(a[tid].box, b[tid].box, atol=1e-4)
