@@ -26,6 +26,8 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 
+from step_mm.adapters.validation import (check_real, check_stride,
+                                         walk_warnings)
 from step_mm.datasets.transforms import resample_frames
 from step_mm.skeleton import NUM_JOINTS
 
@@ -66,6 +68,9 @@ class GaitResult:
             discontinuities (one piece, the whole gait, when none).
         num_frames (int): Frames of the input gait.
         fps (float): Frame rate of the input gait.
+        warnings (tuple[str]): Why the input does not look like a walk
+            (:func:`step_mm.adapters.validation.walk_warnings`); the
+            emotion is unreliable when there are any.
     """
     label: int
     class_name: str
@@ -77,6 +82,7 @@ class GaitResult:
     segments: np.ndarray
     num_frames: int
     fps: float
+    warnings: Tuple[str, ...] = ()
 
     @property
     def scores(self) -> Dict[str, float]:
@@ -97,6 +103,7 @@ class GaitResult:
             num_frames=int(self.num_frames),
             fps=float(self.fps),
             segments=self.segments.tolist(),
+            warnings=list(self.warnings),
             windows=[
                 dict(
                     start=int(s),
@@ -400,8 +407,7 @@ def _validate(gait: GaitInput) -> Tuple[List[np.ndarray], bool]:
         if isinstance(g, torch.Tensor):
             g = g.detach().cpu().numpy()
         g = np.asarray(g)
-        if not np.issubdtype(g.dtype, np.number):
-            raise ValueError(f'{name}: dtype {g.dtype} is not numeric')
+        check_real(g, name)
         if g.ndim == 2 and g.shape[1] == NUM_JOINTS * 3:
             g = g.reshape(len(g), NUM_JOINTS, 3)
         if g.ndim != 3 or g.shape[1:] != (NUM_JOINTS, 3):
@@ -486,8 +492,10 @@ def inference_gait(model: nn.Module,
         gait, else a list in input order.
 
     Raises:
-        ValueError: On a wrong shape or joint count, NaN/inf joints, fewer
-            than 4 frames, or a non-positive frame rate.
+        ValueError: On a wrong shape or joint count, non-real values,
+            NaN/inf joints, fewer than 4 frames, a non-positive frame rate or
+            a stride that is not a positive integer. A gait that does not
+            look like a walk is predicted, with ``warnings``.
 
     Examples:
         >>> model = init_gait_model(config, checkpoint)  # doctest: +SKIP
@@ -495,6 +503,7 @@ def inference_gait(model: nn.Module,
         >>> res.class_name, res.scores  # doctest: +SKIP
         ('sad', {'happy': 0.05, 'angry': 0.02, 'sad': 0.81, 'neutral': 0.12})
     """
+    check_stride(stride)
     gaits, single = _validate(gait)
     cfg = model.cfg
     target_fps = model_fps(cfg)
@@ -569,5 +578,6 @@ def inference_gait(model: nn.Module,
                 window_ends=np.minimum(windows[:, 1], len(g)),
                 segments=np.minimum(pieces, len(g)),
                 num_frames=len(g),
-                fps=f))
+                fps=f,
+                warnings=tuple(walk_warnings(g))))
     return results[0] if single else results

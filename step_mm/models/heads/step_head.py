@@ -27,7 +27,7 @@ class STEPHead(BaseHead):
 
     Since ``BaseRecognizer`` hands data samples only to the head, the
     affective features travel in the data samples
-    (``PackActionInputs(algorithm_keys=('affective_feats', ))``) and
+    (``PackGaitInputs(algorithm_keys=('affective_feats', ))``) and
     :meth:`loss` and :meth:`predict` pass them to :meth:`forward`.
 
     Args:
@@ -146,9 +146,9 @@ class STEPHead(BaseHead):
         for i, sample in enumerate(data_samples):
             if 'affective_feats' not in sample:
                 raise ValueError(
-                    f'data sample {i} has no `affective_feats`; add '
-                    "PackActionInputs(algorithm_keys=('affective_feats', )) "
-                    'and a transform computing them to the pipeline')
+                    f'data sample {i} has no `affective_feats`; end the '
+                    'pipeline with GaitAffectiveFeatures and '
+                    "PackGaitInputs(algorithm_keys=('affective_feats', ))")
             feat = torch.as_tensor(sample.affective_feats).reshape(-1)
             if feat.numel() != self.num_affective:
                 raise ValueError(
