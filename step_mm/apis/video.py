@@ -59,6 +59,8 @@ class TrackEmotion:
             windows.
         windows (list[dict]): ``start``, ``end`` (video frames, end
             exclusive), ``probs`` (``(C,)``) of each STEP window.
+        warnings (list[str]): Why a piece does not look like a walk
+            (``GaitResult.warnings``), once each.
     """
     track_id: int
     first_frame: int
@@ -68,6 +70,7 @@ class TrackEmotion:
     emotion: Optional[str] = None
     probs: Optional[np.ndarray] = None
     windows: List[dict] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
 
     def window_at(self, frame: int) -> Optional[dict]:
         """The window whose centre is nearest ``frame`` among those holding
@@ -142,7 +145,8 @@ class VideoResult:
                             end=w['end'],
                             emotion=names[int(np.argmax(w['probs']))],
                             probs=probs(w['probs'])) for w in t.windows
-                    ]))
+                    ],
+                    warnings=list(t.warnings)))
         return dict(
             video=self.video,
             fps=self.fps,
@@ -293,6 +297,9 @@ def inference_video(model: nn.Module,
             res = results[k]
             k += 1
             te.segments.append((start, start + len(joints)))
+            te.warnings += [
+                w for w in getattr(res, 'warnings', ()) if w not in te.warnings
+            ]
             for s, e, p in zip(res.window_starts, res.window_ends,
                                res.window_probs):
                 te.windows.append(

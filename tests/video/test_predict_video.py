@@ -87,7 +87,9 @@ def test_json_schema(predicted, clip):
     assert max(t['num_pose_frames'] for t in tracks) >= NUM * 0.75
     for t in tracks:
         assert set(t) >= {'track_id', 'first_frame', 'last_frame', 'emotion',
-                          'probs', 'windows', 'num_pose_frames', 'segments'}
+                          'probs', 'windows', 'num_pose_frames', 'segments',
+                          'warnings'}
+        assert isinstance(t['warnings'], list)
         assert 0 <= t['first_frame'] <= t['last_frame'] < NUM
         assert t['num_pose_frames'] <= t['last_frame'] - t['first_frame'] + 1
         if t['emotion'] is None:
