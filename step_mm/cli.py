@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='command', required=True)
     p = sub.add_parser(
         'predict', help='predict the emotion of the gait in a pose file')
-    p.add_argument('file', help='.npy/.npz/.bvh/.h5 pose file')
+    p.add_argument(
+        'file', help='.npy/.npz/.bvh/.h5 pose file, or a video (.mp4, ...)')
     p.add_argument(
         '--config',
         default=default_config(),
@@ -95,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
         '--random-init',
         action='store_true',
         help='run without a checkpoint (smoke test: meaningless output)')
+    from step_mm.video.cli import add_video_arguments
+    add_video_arguments(p)
     sub.add_parser(
         'info', help='versions, registered components, data found or not')
     return parser
@@ -128,6 +131,9 @@ def _predict(args) -> int:
               'tools/train.py), or --random-init to try the pipeline with an '
               'untrained model', file=sys.stderr)
         return 2
+    from step_mm.video.cli import is_video, predict_video_cli
+    if is_video(args.file):
+        return predict_video_cli(args)
     try:
         joints, fps = load_gait_file(
             args.file,

@@ -1,4 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
+from .converting import MediaPipeToEGait
 from .formatting import PackGaitInputs
 from .gait_transforms import (GaitAffectiveFeatures, GaitToBone, GaitToLength,
                               MirrorGait, NormalizeGait, RandomRotateGait,
@@ -14,5 +15,5 @@ __all__ = [
     'MirrorGait', 'NormalizeGait', 'RandomRotateGait', 'RandomScaleGait',
     'RandomSpeedGait', 'resample_frames', 'SmoothGait', 'RandomJitterGait',
     'RandomFrameRateGait', 'RandomDropFrames', 'RandomOccludeJoints',
-    'RandomBoneScaleGait', 'GaitMultiInput'
+    'RandomBoneScaleGait', 'GaitMultiInput', 'MediaPipeToEGait'
 ]
