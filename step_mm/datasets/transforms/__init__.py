@@ -5,9 +5,15 @@ from .gait_transforms import (GaitAffectiveFeatures, GaitToBone, GaitToLength,
                               MirrorGait, NormalizeGait, RandomRotateGait,
                               RandomScaleGait, RandomSpeedGait,
                               resample_frames)
+from .multi_input import GaitMultiInput
+from .temporal_transforms import (RandomBoneScaleGait, RandomDropFrames,
+                                  RandomFrameRateGait, RandomJitterGait,
+                                  RandomOccludeJoints, SmoothGait)
 
 __all__ = [
     'PackGaitInputs', 'GaitAffectiveFeatures', 'GaitToBone', 'GaitToLength',
     'MirrorGait', 'NormalizeGait', 'RandomRotateGait', 'RandomScaleGait',
-    'RandomSpeedGait', 'resample_frames', 'MediaPipeToEGait'
+    'RandomSpeedGait', 'resample_frames', 'SmoothGait', 'RandomJitterGait',
+    'RandomFrameRateGait', 'RandomDropFrames', 'RandomOccludeJoints',
+    'RandomBoneScaleGait', 'GaitMultiInput', 'MediaPipeToEGait'
 ]
