@@ -12,13 +12,14 @@ export EGAIT_ROOT
 venv: $(STAMP)
 
 # The pinned stack (see README "Installation" for why each pin exists), then
-# mmaction2 / mmpose without their declared dependencies, then this package.
+# mmaction2 / mmpose / mediapipe without their declared dependencies, then this package.
 $(STAMP): setup.py requirements/*.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -r requirements/runtime.txt -r requirements/mmpose.txt -r requirements/tests.txt
-	$(PIP) install -q --no-deps -r requirements/nodeps.txt
+	$(PIP) install -q -r requirements/runtime.txt -r requirements/mmpose.txt -r requirements/tests.txt \
+	    -r requirements/video.txt
+	$(PIP) install -q --no-deps -r requirements/nodeps.txt -r requirements/video-nodeps.txt
 	$(PIP) install -q --no-deps --no-build-isolation -e .
-	$(PY) -c "import step_mm, mmaction.models, mmpose.apis; print('step_mm', step_mm.__version__, 'ready')"
+	$(PY) -c "import step_mm, mmaction.models, mmpose.apis, mediapipe.python.solutions.pose; print('step_mm', step_mm.__version__, 'ready')"
 	touch $(STAMP)
 
 test: venv

@@ -32,6 +32,7 @@ import time
 from typing import Dict, List
 
 import torch
+from mmengine.config import DictAction
 from torch.profiler import ProfilerActivity, profile, record_function
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -173,8 +174,11 @@ def parse_args(argv=None):
                         choices=('auto', 'passive', 'active', 'env'))
     parser.add_argument('--out', help='default: benchmarks/results/'
                         'profile_<model>.txt')
-    parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='key=value overrides (Python literals)')
+    # mmengine's DictAction reads values as literals (numbers, strings,
+    # lists, tuples): nothing given on the command line is run as code
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={}, help='key=value overrides, as for '
+                        'tools/train.py (lists as key="[a,b]")')
     return parser.parse_args(argv)
 
 
@@ -196,13 +200,7 @@ def main(argv=None) -> str:
     config = args.config or default_config(args.model)
     cfg = Config.fromfile(config)
     options = {'train_dataloader.dataset.data_root': args.data_root}
-    for item in args.cfg_options:
-        key, value = item.split('=', 1)
-        try:
-            value = eval(value, {})  # literals only: numbers, tuples
-        except Exception:  # noqa: B902  a plain string
-            pass
-        options[key] = value
+    options.update(args.cfg_options)
     cfg.merge_from_dict(options)
 
     t = time.perf_counter()

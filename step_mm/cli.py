@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='command', required=True)
     p = sub.add_parser(
         'predict', help='predict the emotion of the gait in a pose file')
-    p.add_argument('file', help='.npy/.npz/.bvh/.h5 pose file')
+    p.add_argument(
+        'file', help='.npy/.npz/.bvh/.h5 pose file, or a video (.mp4, ...)')
     p.add_argument(
         '--config',
         default=default_config(),
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         help="file format; 'h36m' for Human3.6M-17 3D joint arrays")
     p.add_argument(
         '--fps',
-        type=float,
+        type=_positive(float),
         help='frame rate of the file (default: stored in the file, else 30)')
     p.add_argument('--key', help='array of a .npz / gait key of an .h5')
     p.add_argument(
@@ -67,7 +68,20 @@ def _parser() -> argparse.ArgumentParser:
         help="axes of --format h36m arrays ('camera' for raw mmpose lifter "
         'output)')
     p.add_argument(
-        '--stride', type=int, help='window step (frames) for long gaits')
+        '--stride',
+        type=_positive(int),
+        help='window step (frames) for long gaits')
+    p.add_argument(
+        '--joint-map',
+        nargs='+',
+        metavar='EGAIT=BVH',
+        help='BVH joint names for E-Gait joints the built-in table does not '
+        'find, e.g. --joint-map left_shoulder=L_UpperArm neck=Neck1')
+    p.add_argument(
+        '--up-axis',
+        default='y',
+        choices=('y', 'z'),
+        help='up axis of a BVH file (default: y)')
     p.add_argument('--device', default='cpu')
     p.add_argument(
         '--json', action='store_true', help='print the result as JSON')
@@ -82,13 +96,31 @@ def _parser() -> argparse.ArgumentParser:
         '--random-init',
         action='store_true',
         help='run without a checkpoint (smoke test: meaningless output)')
+    from step_mm.video.cli import add_video_arguments
+    add_video_arguments(p)
     sub.add_parser(
         'info', help='versions, registered components, data found or not')
     return parser
 
 
+def _positive(kind):
+    """An argparse type: a positive ``kind`` (int or float)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0 or value == float('inf'):
+            raise argparse.ArgumentTypeError(
+                f'must be a positive {kind.__name__}, got {text!r}')
+        return value
+
+    return parse
+
+
 def _predict(args) -> int:
-    from step_mm.adapters import load_gait_file
+    from step_mm.adapters import load_gait_file, parse_joint_map
     from step_mm.apis import inference_gait, init_gait_model
     if not args.config or not osp.isfile(args.config):
         print(f'step-mm: config not found: {args.config!r}; pass --config',
@@ -99,13 +131,18 @@ def _predict(args) -> int:
               'tools/train.py), or --random-init to try the pipeline with an '
               'untrained model', file=sys.stderr)
         return 2
+    from step_mm.video.cli import is_video, predict_video_cli
+    if is_video(args.file):
+        return predict_video_cli(args)
     try:
         joints, fps = load_gait_file(
             args.file,
             fmt=args.format,
             fps=args.fps,
             key=args.key,
-            convention=args.convention)
+            convention=args.convention,
+            joint_map=parse_joint_map(args.joint_map),
+            up_axis=args.up_axis)
         model = init_gait_model(args.config, args.checkpoint, args.device)
         result = inference_gait(model, joints, fps=fps, stride=args.stride)
     except (ValueError, FileNotFoundError) as e:
@@ -124,6 +161,8 @@ def _predict(args) -> int:
               f'{len(result.window_starts)} window(s)')
         if args.random_init and not args.checkpoint:
             print('(untrained model: the prediction is meaningless)')
+    for warning in result.warnings:
+        print(f'step-mm: warning: {args.file}: {warning}', file=sys.stderr)
     return 0
 
 

@@ -170,7 +170,8 @@ def test_step_head_without_affective_feats(step_model):
     head = step_model.cls_head
     with pytest.raises(ValueError,
                        match=r'data sample 0 has no `affective_feats`.*'
-                       'PackActionInputs'):
+                       r"PackGaitInputs\(algorithm_keys=\('affective_feats', "
+                       r'\)\)'):
         head.loss(feats, samples)
     with pytest.raises(ValueError, match='needs the data samples'):
         head(feats)

@@ -69,21 +69,24 @@ class CrashInEpochHook(Hook):
 
     ``how='exit'``: ``os._exit`` after half of the epoch's iterations.
     ``how='kill_in_save'``: SIGKILL half-way through writing the epoch's
-    checkpoint (after CheckpointHook removed the oldest one).
+    checkpoint (after CheckpointHook removed the oldest one), or the file
+    ``file`` of that epoch (e.g. the best checkpoint) if given.
     """
 
     priority = 'LOWEST'  # after the iteration is logged
 
-    def __init__(self, epoch, how='exit'):
+    def __init__(self, epoch, how='exit', file=None):
         self.epoch, self.how = epoch, how
+        self.file = file or f'epoch_{epoch}.pth'
 
     def before_train(self, runner):
         if self.how != 'kill_in_save':
             return
-        name = f'epoch_{self.epoch}.pth'
+        name = self.file
 
         def put(backend, obj, filepath):
-            if str(filepath).endswith(name):
+            # the file itself, or the temporary file written before it
+            if os.path.basename(str(filepath)).startswith(name):
                 with open(filepath, 'wb') as f:
                     f.write(obj[:len(obj) // 2])
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -97,6 +100,16 @@ class CrashInEpochHook(Hook):
         if (self.how == 'exit' and runner.epoch + 1 == self.epoch
                 and batch_idx + 1 == half):
             os._exit(3)
+
+
+@HOOKS.register_module()
+class RisingMetricHook(Hook):
+    """Make every validation a new best: acc/top1 := the epoch."""
+
+    priority = 'HIGHEST'  # before CheckpointHook reads the metrics
+
+    def after_val_epoch(self, runner, metrics=None):
+        metrics['acc/top1'] = float(runner.epoch)
 '''
 
 
@@ -172,6 +185,24 @@ def train_in_process(work_dir, options, resume=False):
     return dict(state=state, test=test, runner=runner)
 
 
+def train_with_hooks(tmp_path, work_dir, options, resume=False):
+    """``tools/train.py`` as ``__main__`` in a subprocess, with the hooks of
+    ``CRASH_HOOK`` registered first (custom_imports are imported before
+    --cfg-options apply)."""
+    hook_dir = tmp_path / 'hook'
+    if not hook_dir.is_dir():
+        hook_dir.mkdir()
+        (hook_dir / 'crash_hook.py').write_text(textwrap.dedent(CRASH_HOOK))
+    runner = ('import runpy, sys, crash_hook; sys.argv = sys.argv[1:]; '
+              'runpy.run_path(sys.argv[0], run_name="__main__")')
+    return subprocess.run(
+        [PYTHON, '-c', runner, osp.join(REPO, 'tools', 'train.py'), STEP,
+         '--work-dir', work_dir] + (['--resume'] if resume else []) +
+        ['--cfg-options'] + options,
+        env=_env(str(hook_dir)), cwd=REPO, capture_output=True, text=True,
+        timeout=300)
+
+
 def history(work_dir):
     """Per-epoch val metrics and per-iteration train losses of all runs in
     ``work_dir`` (a resumed run's entries replace the crashed run's)."""
@@ -228,24 +259,13 @@ def test_interrupted_training_resumes_exactly(how, reference, tiny_egait,
     per_epoch = len(ref_loss) // EPOCHS  # iterations per epoch
     assert per_epoch >= 2 and sorted(ref_loss) == list(
         range(1, EPOCHS * per_epoch + 1))
-    hook_dir = tmp_path / 'hook'
-    hook_dir.mkdir()
-    (hook_dir / 'crash_hook.py').write_text(textwrap.dedent(CRASH_HOOK))
     work = str(tmp_path / 'work')
     opts = _options(tiny_egait)
     crash = [
         'default_hooks.crash.type=CrashInEpochHook',
         'default_hooks.crash.epoch=3', f'default_hooks.crash.how={how}'
     ]
-    # tools/train.py as __main__, with the crash hook registered first
-    # (custom_imports are imported before --cfg-options apply)
-    runner = ('import runpy, sys, crash_hook; sys.argv = sys.argv[1:]; '
-              'runpy.run_path(sys.argv[0], run_name="__main__")')
-    proc = subprocess.run(
-        [PYTHON, '-c', runner, osp.join(REPO, 'tools', 'train.py'), STEP,
-         '--work-dir', work, '--cfg-options'] + opts + crash,
-        env=_env(str(hook_dir)), cwd=REPO, capture_output=True, text=True,
-        timeout=300)
+    proc = train_with_hooks(tmp_path, work, opts + crash)
     expected_rc = -signal.SIGKILL if how == 'kill_in_save' else 3
     assert proc.returncode == expected_rc, proc.stderr[-3000:]
     # it died in epoch 3: the last complete checkpoint is epoch 2's
@@ -253,14 +273,19 @@ def test_interrupted_training_resumes_exactly(how, reference, tiny_egait,
         assert osp.basename(f.read().strip()) == 'epoch_2.pth'
     val, loss = history(work)
     assert sorted(val) == [1, 2]
+    # nothing half-written under a checkpoint's name
+    assert not osp.exists(osp.join(work, 'epoch_3.pth'))
     if how == 'exit':
-        assert not osp.exists(osp.join(work, 'epoch_3.pth'))
         assert max(loss) == 2 * per_epoch + per_epoch // 2
-    else:  # a truncated epoch_3.pth, all of epoch 3 trained
-        assert osp.getsize(osp.join(work, 'epoch_3.pth')) > 0
+    else:  # all of epoch 3 trained; the kill cut its temporary file short
+        assert osp.getsize(osp.join(work, 'epoch_3.pth.part')) > 0
         assert max(loss) == 3 * per_epoch
+        # and the oldest checkpoint is removed only once the new one is
+        # complete: epochs 1 and 2 are both still there
+        assert osp.isfile(osp.join(work, 'epoch_1.pth'))
 
     resumed = train_in_process(work, opts, resume=True)
+    assert not glob.glob(osp.join(work, '*.part'))  # removed on resume
 
     val, loss = history(work)
     assert loss == ref_loss  # every iteration, before and after the crash
@@ -269,6 +294,83 @@ def test_interrupted_training_resumes_exactly(how, reference, tiny_egait,
     assert_same_state(resumed['state'], reference['state'])
     # the best checkpoint is the same epoch's, and there is only one
     assert best_checkpoints(work) == best_checkpoints(reference['work_dir'])
+
+
+def test_kill_while_saving_best_keeps_previous_best(tiny_egait, tmp_path):
+    """SIGKILL while writing the new best checkpoint (mmengine removes the
+    previous best first): the previous best stays complete, nothing is
+    written under the new best's name, and ``--resume`` goes on to one
+    best checkpoint."""
+    work = str(tmp_path / 'work')
+    # every validation is a new best, so epoch 2 replaces epoch 1's
+    opts = _options(tiny_egait, epochs=3) + [
+        'default_hooks.rising.type=RisingMetricHook'
+    ]
+    crash = [
+        'default_hooks.crash.type=CrashInEpochHook',
+        'default_hooks.crash.epoch=2', 'default_hooks.crash.how=kill_in_save',
+        'default_hooks.crash.file=best_acc_top1_epoch_2.pth'
+    ]
+    proc = train_with_hooks(tmp_path, work, opts + crash)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    assert best_checkpoints(work) == ['best_acc_top1_epoch_1.pth']
+    best = torch.load(osp.join(work, 'best_acc_top1_epoch_1.pth'),
+                      map_location='cpu')  # complete: it loads
+    assert best['meta']['epoch'] == 1
+    assert osp.getsize(osp.join(work, 'best_acc_top1_epoch_2.pth.part')) > 0
+    # epoch 2 itself was saved before validation: it is complete
+    assert torch.load(osp.join(work, 'epoch_2.pth'),
+                      map_location='cpu')['meta']['epoch'] == 2
+
+    proc = train_with_hooks(tmp_path, work, opts, resume=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert best_checkpoints(work) == ['best_acc_top1_epoch_3.pth']
+    assert not glob.glob(osp.join(work, '*.part'))
+    assert sorted(osp.basename(p) for p in glob.glob(
+        osp.join(work, 'epoch_*.pth'))) == ['epoch_2.pth', 'epoch_3.pth']
+
+
+def test_resume_with_nothing_to_resume_says_so(tiny_egait, tmp_path):
+    """Killed before the first checkpoint (saved every 4 epochs),
+    ``--resume`` stops with one line instead of silently starting over."""
+    work = str(tmp_path / 'work')
+    opts = _options(tiny_egait) + ['default_hooks.checkpoint.interval=4']
+    crash = ['default_hooks.crash.type=CrashInEpochHook',
+             'default_hooks.crash.epoch=1']
+    proc = train_with_hooks(tmp_path, work, opts + crash)
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    assert not osp.exists(osp.join(work, 'last_checkpoint'))
+    runs = sorted(os.listdir(work))
+
+    proc = run_train_tool(work, opts, resume=True)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert line.startswith(f'tools/train.py: --resume: nothing to resume in '
+                           f'{work}'), line
+    assert 'every 4 epochs (default_hooks.checkpoint.interval)' in line
+    assert 'run without --resume to start over' in line
+    new_run = [r for r in os.listdir(work) if r not in runs]
+    assert not glob.glob(osp.join(work, *new_run, 'vis_data',
+                                  'scalars.json'))  # nothing trained
+
+    # last_checkpoint naming a file that is not there: named, not guessed
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, 'epoch_8.pth'))
+    train = _tool('train')
+    with pytest.raises(SystemExit, match=r'--resume: .*last_checkpoint names '
+                       r'.*epoch_8\.pth, which is not a file'):
+        train.main([STEP, '--work-dir', work, '--resume', '--cfg-options'] +
+                   opts)
+
+
+def run_train_tool(work_dir, options, resume=False):
+    """Plain ``python tools/train.py STEP ...`` in a subprocess."""
+    return subprocess.run(
+        [PYTHON, osp.join(REPO, 'tools', 'train.py'), STEP, '--work-dir',
+         work_dir] + (['--resume'] if resume else []) + ['--cfg-options'] +
+        options, env=_env(), cwd=REPO, capture_output=True, text=True,
+        timeout=300)
 
 
 def test_same_seed_same_run(reference, tiny_egait, tmp_path):

@@ -16,6 +16,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import step_mm  # noqa: F401  registers the plugin's modules
+from step_mm.datasets import GaitFileError
+from step_mm.engine import RunConfigError
 from step_mm.utils import close_dist, init_cpu_dist
 
 
@@ -132,6 +134,9 @@ def main(argv=None) -> None:
     init_cpu_dist(cfg)  # CPU-only torch: start gloo before mmengine
     try:
         train(cfg)
+    except (GaitFileError, RunConfigError) as e:
+        # a mistake in the data or the options: one line, no traceback
+        raise SystemExit(f'tools/train.py: {e}') from None
     finally:
         close_dist()  # gloo threads must not outlive the interpreter
 

@@ -8,14 +8,18 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # two kept: CheckpointHook deletes the oldest before writing the next,
-    # so a kill during that write must leave one complete checkpoint
-    checkpoint=dict(type='CheckpointHook', interval=1, save_best='auto',
+    # SafeCheckpointHook: mmengine's CheckpointHook writing each checkpoint
+    # to a temporary file renamed once complete, removing outdated and
+    # previous-best ones only after that, and refusing a --resume with
+    # nothing to resume; two kept (resume from the previous one)
+    checkpoint=dict(type='SafeCheckpointHook', interval=1, save_best='auto',
                     max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # reseed numpy/random/torch per epoch so --resume replays augmentations
     epoch_seed=dict(type='EpochSeedHook'),
-    sync_buffers=dict(type='SyncBuffersHook'))
+    sync_buffers=dict(type='SyncBuffersHook'),
+    # train, val and test share no gait; every class is in train
+    subset_check=dict(type='SubsetCheckHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

@@ -60,7 +60,7 @@ model = dict(
         loss_weight=1.0))
 
 dataset_type = 'EGaitDataset'
-data_root = '{{$EGAIT_ROOT:../shared/data/egait}}'
+data_root = '${EGAIT_ROOT:-../shared/data/egait}'
 protocol = 'random'
 num_folds = 10
 fold = 0
@@ -135,7 +135,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=18),
     # nothing to select on: keep the last weights, and the previous
     # checkpoint too, so a crash while writing one never leaves none intact
-    checkpoint=dict(type='CheckpointHook', interval=25, save_best=None,
+    checkpoint=dict(type='SafeCheckpointHook', interval=25, save_best=None,
                     max_keep_ckpts=2))
 # lr above is for 1 process x 16 gaits; --auto-scale-lr rescales it.
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -37,15 +37,31 @@ left_foot           LeftFoot, LeftAnkle, LFoot, LAnkle
 right_*             the same with Right / R
 ==================  =====================================================
 
+Limb joints the table does not name are found by side and body part: a
+side written as a prefix or suffix (``Left``/``Right`` or ``L``/``R`` with a
+separator: ``UpperArm_L``, ``L_UpperArm``, ``upper_arm.L``, ``LeftArm``,
+``LUpperArm``) and a part among :data:`BVH_LIMB_PARTS` (``UpperArm`` /
+``Arm`` / ``Shoulder`` for the shoulder, ``LowerArm`` / ``ForeArm`` /
+``Elbow``, ``Hand`` / ``Wrist``, ``UpperLeg`` / ``UpLeg`` / ``Thigh`` /
+``Hip``, ``LowerLeg`` / ``Leg`` / ``Shin`` / ``Calf`` / ``Knee``, ``Foot`` /
+``Ankle``). A rig without a neck joint gets the midpoint of its shoulders.
+
 Any rig is handled by ``joint_map``, which overrides the table for some
 joints, e.g. ``joint_map={'left_shoulder': 'L_UpperArm'}`` (keys are E-Gait
-joint names from :data:`step_mm.skeleton.JOINT_NAMES` or indices).
+joint names from :data:`step_mm.skeleton.JOINT_NAMES` or indices; CLI:
+``--joint-map left_shoulder=L_UpperArm``).
 BVH files are usually Y-up; ``up_axis='z'`` converts Z-up files.
+
+Position channels: Biovision adds a joint's position channels to its
+``OFFSET``. Some exporters give every joint position channels that hold its
+whole local translation (equal to the ``OFFSET``); adding both would double
+every bone. :func:`bvh_positions` detects such files (``'auto'``) and then
+uses the channels in place of the offsets.
 """
 import os.path as osp
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -53,8 +69,9 @@ from step_mm.skeleton import JOINT_NAMES
 from .h36m import to_y_up
 
 __all__ = [
-    'BVHError', 'BVHMotion', 'BVH_NAME_TABLE', 'read_bvh', 'bvh_positions',
-    'bvh_to_egait', 'euler_to_matrix'
+    'BVHError', 'BVHMotion', 'BVH_NAME_TABLE', 'BVH_LIMB_PARTS', 'read_bvh',
+    'bvh_positions', 'bvh_to_egait', 'euler_to_matrix', 'parse_joint_map',
+    'position_channels_replace_offsets'
 ]
 
 
@@ -96,12 +113,48 @@ BVH_NAME_TABLE: Dict[str, Tuple[str, ...]] = dict(
         for part, names in _ARM.items()
     })
 
+#: E-Gait limb part -> normalised BVH part names (after the side is taken
+#: off) tried in order, for rigs the table does not name.
+BVH_LIMB_PARTS: Dict[str, Tuple[str, ...]] = dict(
+    shoulder=('upperarm', 'uparm', 'arm', 'humerus', 'shoulder'),
+    elbow=('lowerarm', 'forearm', 'elbow', 'radius'),
+    hand=('hand', 'wrist'),
+    hip=('upperleg', 'upleg', 'thigh', 'femur', 'hip'),
+    knee=('lowerleg', 'leg', 'shin', 'calf', 'knee', 'tibia'),
+    foot=('foot', 'ankle'))
+
+_SIDE_WORDS = (re.compile(r'^(left|right)[\W_]*(.+)$'),
+               re.compile(r'^(.+?)[\W_]*(left|right)$'),
+               re.compile(r'^([lr])[\W_]+(.+)$'),
+               re.compile(r'^(.+?)[\W_]+([lr])$'))
+_SIDE_CAMEL = re.compile(r'^([LR])(?=[A-Z][a-z])(.+)$')  # LUpperArm
+
 _AXES = {'x': 0, 'y': 1, 'z': 2}
 
 
 def _norm_name(name: str) -> str:
     """Normalise a joint name for matching: namespace, case, punctuation."""
     return re.sub(r'[^a-z0-9]', '', name.split(':')[-1].lower())
+
+
+def _side_and_part(name: str) -> Tuple[Optional[str], str]:
+    """``'UpperArm_L'`` -> ``('left', 'upperarm')``; no side -> None."""
+    bare = name.split(':')[-1]
+    found = _SIDE_CAMEL.match(bare)
+    if found:
+        side, part = found.groups()
+    else:
+        for pattern in _SIDE_WORDS:
+            found = pattern.match(bare.lower())
+            if found:
+                side, part = found.groups()
+                if side not in ('left', 'right', 'l', 'r'):
+                    part, side = side, part
+                break
+        else:
+            return None, _norm_name(bare)
+    side = 'left' if side.lower().startswith('l') else 'right'
+    return side, _norm_name(part)
 
 
 @dataclass
@@ -303,16 +356,69 @@ def euler_to_matrix(angles: np.ndarray, order: str) -> np.ndarray:
     return out
 
 
-def bvh_positions(motion: BVHMotion) -> np.ndarray:
-    """Global joint positions by forward kinematics.
+def position_channels_replace_offsets(motion: BVHMotion) -> bool:
+    """Whether the file's position channels hold whole local translations.
+
+    True when every non-root joint with position channels and a non-zero
+    ``OFFSET`` has channel values (median over frames) within 1% of that
+    offset: the exporter wrote each joint's translation both as its offset
+    and in its channels, and the channels replace the offsets.
 
     Args:
         motion (BVHMotion): From :func:`read_bvh`.
 
     Returns:
+        bool: True if the channels replace the offsets.
+    """
+    checked = 0
+    for j in range(1, len(motion.names)):
+        values, axes = _position_values(motion, j)
+        offset = motion.offsets[j]
+        if not axes.any() or not np.linalg.norm(offset) > 0:
+            continue
+        checked += 1
+        gap = np.abs(np.median(values, 0) - offset)[axes]
+        if gap.max() > 0.01 * np.linalg.norm(offset):
+            return False
+    return checked > 0
+
+
+def _position_values(motion: BVHMotion,
+                     j: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``(F, 3)`` position channels of joint ``j`` (absent axes 0) and the
+    ``(3,)`` mask of the axes it has."""
+    values = np.zeros((motion.num_frames, 3))
+    axes = np.zeros(3, dtype=bool)
+    for k, c in enumerate(motion.channels[j]):
+        if c.lower()[1:] == 'position':
+            axis = _AXES[c[0].lower()]
+            values[:, axis] = motion.motion[:, motion.channel_start[j] + k]
+            axes[axis] = True
+    return values, axes
+
+
+def bvh_positions(motion: BVHMotion,
+                  position_channels: str = 'auto') -> np.ndarray:
+    """Global joint positions by forward kinematics.
+
+    Args:
+        motion (BVHMotion): From :func:`read_bvh`.
+        position_channels (str): ``'add'``: a joint's position channels are
+            added to its ``OFFSET`` (Biovision); ``'replace'``: they are its
+            local translation, used instead of the offset; ``'auto'``:
+            ``'replace'`` if :func:`position_channels_replace_offsets`,
+            else ``'add'``. Defaults to ``'auto'``.
+
+    Returns:
         np.ndarray: ``(F, J, 3)`` positions (units of the file) of every
         joint and end site, in the order of ``motion.names``.
     """
+    if position_channels not in ('auto', 'add', 'replace'):
+        raise BVHError(f"position_channels must be 'auto', 'add' or "
+                       f"'replace', got {position_channels!r}")
+    replace = position_channels == 'replace' or (
+        position_channels == 'auto'
+        and position_channels_replace_offsets(motion))
     F, J = motion.num_frames, len(motion.names)
     glob_rot = np.empty((F, J, 3, 3))
     glob_pos = np.empty((F, J, 3))
@@ -323,9 +429,11 @@ def bvh_positions(motion: BVHMotion) -> np.ndarray:
         trans = np.broadcast_to(motion.offsets[j], (F, 3)).copy()
         rot_idx = [k for k, c in enumerate(chans) if c.lower()[1:] ==
                    'rotation']
-        for k, c in enumerate(chans):
-            if c.lower()[1:] == 'position':
-                trans[:, _AXES[c[0].lower()]] += vals[:, k]
+        moved, axes = _position_values(motion, j)
+        if replace:
+            trans[:, axes] = moved[:, axes]
+        else:
+            trans += moved
         order = ''.join(chans[k][0] for k in rot_idx)
         local = euler_to_matrix(vals[:, rot_idx], order)
         p = motion.parents[j]
@@ -341,10 +449,12 @@ def bvh_positions(motion: BVHMotion) -> np.ndarray:
 
 def _resolve(motion: BVHMotion,
              joint_map: Optional[Mapping[Union[str, int], str]]) -> List[int]:
-    """Index into ``motion.names`` of each of the 16 E-Gait joints."""
-    index = {}
+    """Index into ``motion.names`` of each of the 16 E-Gait joints; -1 for
+    a neck the rig does not have (the shoulders' midpoint stands in)."""
+    index, limbs = {}, {}
     for j, n in enumerate(motion.names):
         index.setdefault(_norm_name(n), j)
+        limbs.setdefault(_side_and_part(n), j)
     overrides = {}
     for key, bvh_name in (joint_map or {}).items():
         egait = JOINT_NAMES[key] if isinstance(key, int) else key
@@ -361,12 +471,46 @@ def _resolve(motion: BVHMotion,
             out.append(overrides[egait])
             continue
         found = [index[c] for c in BVH_NAME_TABLE[egait] if c in index]
+        tried = f'{BVH_NAME_TABLE[egait]}'
+        side, _, part = egait.partition('_')
+        if not found and part in BVH_LIMB_PARTS:
+            found = [limbs[side, c] for c in BVH_LIMB_PARTS[part]
+                     if (side, c) in limbs]
+            tried += f' and {side} + {BVH_LIMB_PARTS[part]}'
+        if not found and egait == 'neck':
+            out.append(-1)
+            continue
         if not found:
             raise BVHError(
                 f'no BVH joint for E-Gait joint {egait!r} (tried '
-                f'{BVH_NAME_TABLE[egait]}); the file has {motion.names}. '
-                f"Pass joint_map={{'{egait}': '<BVH joint name>'}}")
+                f'{tried}); the file has {motion.names}. Pass '
+                f"joint_map={{'{egait}': '<BVH joint name>'}} (CLI: "
+                f'--joint-map {egait}=<BVH joint name>)')
         out.append(found[0])
+    return out
+
+
+def parse_joint_map(items: Optional[Sequence[str]]
+                    ) -> Optional[Dict[Union[str, int], str]]:
+    """``['left_shoulder=L_UpperArm', ...]`` (CLI ``--joint-map``) -> dict.
+
+    Args:
+        items (Sequence[str], optional): ``EGAIT=BVH`` pairs; an E-Gait
+            joint may be given by index.
+
+    Returns:
+        dict | None: For ``joint_map`` of :func:`bvh_to_egait`.
+    """
+    if not items:
+        return None
+    out = {}
+    for item in items:
+        egait, sep, bvh_name = item.partition('=')
+        if not sep or not egait.strip() or not bvh_name.strip():
+            raise BVHError(f'--joint-map {item!r}: expected EGAIT=BVH, e.g. '
+                           'left_shoulder=L_UpperArm')
+        egait = egait.strip()
+        out[int(egait) if egait.isdigit() else egait] = bvh_name.strip()
     return out
 
 
@@ -378,8 +522,13 @@ def bvh_to_egait(source: Union[str, BVHMotion],
     Args:
         source (str | BVHMotion): Path, BVH text or a parsed motion.
         joint_map (Mapping, optional): E-Gait joint (name or index) -> BVH
-            joint name, overriding :data:`BVH_NAME_TABLE`. Defaults to None.
+            joint name, overriding :data:`BVH_NAME_TABLE` and
+            :data:`BVH_LIMB_PARTS`. Defaults to None.
         up_axis (str): ``'y'`` (BVH default) or ``'z'``. Defaults to ``'y'``.
+
+    A rig without a neck joint gets the midpoint of its shoulders; position
+    channels that repeat the offsets replace them (see
+    :func:`bvh_positions`).
 
     Returns:
         tuple[np.ndarray, float]: Joints ``(T, 16, 3)`` float32 (Y up, units
@@ -390,5 +539,7 @@ def bvh_to_egait(source: Union[str, BVHMotion],
         raise BVHError(f"up_axis must be 'y' or 'z', got {up_axis!r}")
     idx = _resolve(motion, joint_map)
     pos = bvh_positions(motion)[:, idx]
+    if idx[2] < 0:  # no neck joint: the midpoint of the shoulders
+        pos[:, 2] = pos[:, [4, 7]].mean(1)
     pos = to_y_up(pos, 'y_up' if up_axis == 'y' else 'z_up')
     return pos.astype(np.float32), motion.fps

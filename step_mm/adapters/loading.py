@@ -31,6 +31,7 @@ from step_mm.skeleton import NUM_JOINTS
 from .bvh import bvh_to_egait
 from .coco import COCO_UNSUPPORTED_MSG, UnsupportedSkeletonError
 from .h36m import h36m_to_egait
+from .validation import check_fps, check_real
 
 __all__ = ['GAIT_FORMATS', 'DEFAULT_FPS', 'load_gait_file', 'load_array']
 
@@ -94,8 +95,7 @@ def _as_joints(arr: np.ndarray, num_joints: int, path: str) -> np.ndarray:
             f'{path}: array of shape {np.shape(arr)} is not {num_joints} '
             f'3D joints per frame; expected (T, {num_joints}, 3) or '
             f'(T, {num_joints * 3})')
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f'{path}: array dtype {x.dtype} is not numeric')
+    check_real(x, path)
     return x.astype(np.float32)
 
 
@@ -139,7 +139,8 @@ def load_gait_file(path: str,
         fmt (str): One of :data:`GAIT_FORMATS`. Defaults to ``'auto'``.
         fps (float, optional): Frame rate; overrides one stored in the file.
             Defaults to None: the file's (BVH frame time, npz ``fps``), else
-            :data:`DEFAULT_FPS`.
+            :data:`DEFAULT_FPS`. A frame rate (given or stored) that is not
+            positive is an error, never replaced by the default.
         key (str, optional): Array name in a ``.npz``, gait key in an h5.
         convention (str): Axis convention of ``'h36m'`` arrays
             (see :mod:`step_mm.adapters.h36m`). Defaults to ``'y_up'``.
@@ -202,5 +203,10 @@ def load_gait_file(path: str,
         bad = np.argwhere(~np.isfinite(joints))[0]
         raise ValueError(f'{path}: NaN/inf joints (first at frame {bad[0]}, '
                          f'joint {bad[1]})')
-    fps = float(fps or stored or DEFAULT_FPS)
+    if fps is not None:
+        fps = check_fps(fps, 'fps')
+    elif stored is not None:
+        fps = check_fps(stored, f'{path}: the stored fps')
+    else:
+        fps = DEFAULT_FPS
     return joints.astype(np.float32), fps

@@ -5,10 +5,15 @@ from .inference import (CheckpointMismatchError, GaitResult,
                         inference_gait, init_gait_model, model_class_names,
                         model_clip_len, model_fps, sliding_windows,
                         split_at_discontinuities)
+from .video import (POSE_BACKENDS, TrackEmotion, VideoResult,
+                    build_pose_backend, inference_video, predict_video,
+                    write_annotated_video)
 
 __all__ = [
     'CheckpointMismatchError', 'GaitResult', 'build_test_pipeline',
     'find_discontinuities', 'inference_gait', 'init_gait_model',
     'model_class_names', 'model_clip_len', 'model_fps', 'sliding_windows',
-    'split_at_discontinuities'
+    'split_at_discontinuities', 'POSE_BACKENDS', 'TrackEmotion',
+    'VideoResult', 'build_pose_backend', 'inference_video', 'predict_video',
+    'write_annotated_video'
 ]

@@ -9,6 +9,7 @@ from mmaction.registry import DATASETS
 from mmengine.logging import print_log
 
 from .egait_io import GaitFileError, load_gait_files
+from .env_path import resolve_env_path
 from .splits import actor_of, make_split
 
 #: Label index -> emotion. The public sources disagree; this order agrees
@@ -38,7 +39,9 @@ class EGaitDataset(BaseActionDataset):
     for model selection) or ``'test'`` (fold ``fold``).
 
     Args:
-        data_root (str): Folder of the h5 files.
+        data_root (str): Folder of the h5 files, or a placeholder
+            ``'${ENV_VAR:-default}'`` resolved from the environment when the
+            dataset is built (see :func:`resolve_env_path`).
         pipeline (list[dict | callable]): Data transforms.
         features_file (str): Defaults to ``'features.h5'``.
         labels_file (str, optional): Defaults to ``'labels.h5'``; None reads
@@ -117,10 +120,14 @@ class EGaitDataset(BaseActionDataset):
         self.train_fraction = float(train_fraction)
         metainfo = dict(classes=self.class_names)
         metainfo.update(kwargs.pop('metainfo', None) or {})
+        root = resolve_env_path(data_root)
+        if root != data_root:  # the config shows only the placeholder
+            print_log(f'EGaitDataset: data_root {data_root!r} is {root!r}',
+                      logger='current')
         super().__init__(
             ann_file=features_file,
             pipeline=pipeline,
-            data_root=data_root,
+            data_root=root,
             metainfo=metainfo,
             modality='Pose',
             num_classes=len(self.class_names),
@@ -168,7 +175,7 @@ class EGaitDataset(BaseActionDataset):
         if self.subset == 'train':
             for extra in self.extra_train:
                 extra = dict(extra)
-                extra_root = extra.pop('data_root', root)
+                extra_root = resolve_env_path(extra.pop('data_root', root))
                 extra_infos = self._load(
                     extra_root, extra.pop('features_file'),
                     extra.pop('labels_file', None))

@@ -154,10 +154,21 @@ def load_gait_files(features_path: str,
     return out
 
 
+def _is_real(arr: np.ndarray) -> bool:
+    """Whether ``arr`` holds real numbers (not strings, complex, objects).
+    """
+    return (np.issubdtype(arr.dtype, np.integer)
+            or np.issubdtype(arr.dtype, np.floating))
+
+
 def _check_gait(key, arr, labels, affective, width, features_path,
                 labels_path, affective_path, class_names, min_frames):
     """Validate one gait and build its record (see load_gait_files)."""
     arr = np.asarray(arr)
+    if not _is_real(arr):
+        raise GaitFileError(
+            f'{features_path}: key {key!r} holds {arr.dtype} values, '
+            'expected real numbers (joint coordinates)')
     if arr.ndim != 2 or arr.shape[1] != width:
         raise GaitFileError(
             f'{features_path}: key {key!r} has shape {arr.shape}, '
@@ -173,6 +184,11 @@ def _check_gait(key, arr, labels, affective, width, features_path,
             f'(first at frame {bad[0]}, column {bad[1]})')
     if labels is not None:
         lab = np.asarray(labels[key]).reshape(-1)
+        if not _is_real(lab):
+            raise GaitFileError(
+                f'{labels_path}: key {key!r} label {lab.tolist()!r} is of '
+                f'type {lab.dtype}, expected an integer class index 0..'
+                f'{len(class_names) - 1} for classes {tuple(class_names)}')
         if lab.size != 1 or not np.isfinite(lab).all() \
                 or float(lab[0]) != int(lab[0]):
             raise GaitFileError(
@@ -191,7 +207,12 @@ def _check_gait(key, arr, labels, affective, width, features_path,
         joints=arr.reshape(-1, NUM_JOINTS, 3).astype(np.float32),
         label=label)
     if affective is not None:
-        aff = np.asarray(affective[key], dtype=np.float32).reshape(-1)
+        aff = np.asarray(affective[key])
+        if not _is_real(aff):
+            raise GaitFileError(
+                f'{affective_path}: key {key!r} holds {aff.dtype} values, '
+                'expected real numbers')
+        aff = aff.astype(np.float32).reshape(-1)
         if not np.isfinite(aff).all():
             raise GaitFileError(
                 f'{affective_path}: key {key!r} holds NaN/inf features')

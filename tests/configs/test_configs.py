@@ -115,11 +115,15 @@ def test_config_builds(path, tiny_egait):
 
 
 def test_data_root_follows_environment(monkeypatch, tiny_egait):
+    from mmaction.registry import DATASETS
     monkeypatch.setenv('EGAIT_ROOT', tiny_egait)
     cfg = Config.fromfile(STEP)
     for subset in SUBSETS:
         ds = cfg[f'{subset}_dataloader'].dataset
-        assert ds.data_root == tiny_egait
+        # a placeholder, resolved when the dataset is built
+        assert ds.data_root == '${EGAIT_ROOT:-../shared/data/egait}'
+        assert DATASETS.build(dict(ds, lazy_init=True)).data_root == \
+            tiny_egait
         assert ds.subset == subset
         assert ds.type == 'EGaitDataset'  # no wrapper: overridable
     # split settings are shared, and overridable per dataloader

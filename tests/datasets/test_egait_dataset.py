@@ -132,12 +132,21 @@ def test_train_fraction_is_stratified_and_train_only(tiny_egait):
         build(tiny_egait, train_fraction=0.0)
 
 
-def test_data_root_from_env_in_config(tmp_path, monkeypatch, tiny_egait):
-    from mmengine.config import Config
-    cfg_file = tmp_path / 'cfg.py'
-    cfg_file.write_text("data_root = '{{$EGAIT_ROOT:../shared/data/egait}}'\n")
+def test_data_root_from_env_placeholder(monkeypatch, tiny_egait):
+    """``'${EGAIT_ROOT:-default}'`` is resolved when the dataset is built."""
+    from step_mm.datasets import resolve_env_path
     monkeypatch.setenv('EGAIT_ROOT', tiny_egait)
-    assert Config.fromfile(str(cfg_file)).data_root == tiny_egait
+    ds = build('${EGAIT_ROOT:-../shared/data/egait}', protocol='all')
+    assert ds.data_root == tiny_egait and len(ds) == 40
+    monkeypatch.setenv('EGAIT_ROOT', '')  # empty counts as unset
+    assert resolve_env_path('${EGAIT_ROOT:-/d}') == '/d'
+    monkeypatch.delenv('EGAIT_ROOT')
+    assert resolve_env_path('${EGAIT_ROOT:-/d}') == '/d'
+    with pytest.raises(ValueError, match='EGAIT_ROOT is not set'):
+        resolve_env_path('${EGAIT_ROOT}')
+    # only a whole placeholder is resolved; paths stay as they are
+    for path in ('/a/${EGAIT_ROOT}', "it's", '$EGAIT_ROOT', None):
+        assert resolve_env_path(path) == path
 
 
 def test_real_egait_counts(egait_root):

@@ -2,6 +2,9 @@
 # h5 files. The folder comes from $EGAIT_ROOT (default ../shared/data/egait,
 # relative to the working directory) or from --cfg-options, e.g.
 #   --cfg-options train_dataloader.dataset.data_root=DIR
+# '${EGAIT_ROOT:-default}' is a plain string that EGaitDataset resolves when
+# it is built (step_mm.datasets.env_path): the variable never enters the
+# config's Python source, as mmengine's '{{$EGAIT_ROOT:...}}' would.
 #
 # Split: `protocol` 'random' (stratified k-fold), 'subject' (actor-disjoint)
 # or 'all' (every gait in every subset). The values below are written into
@@ -11,7 +14,7 @@
 # `val` is a stratified part of the training folds used only for checkpoint
 # selection; `test` is the held-out fold.
 dataset_type = 'EGaitDataset'
-data_root = '{{$EGAIT_ROOT:../shared/data/egait}}'
+data_root = '${EGAIT_ROOT:-../shared/data/egait}'
 protocol = 'random'
 num_folds = 10
 fold = 0

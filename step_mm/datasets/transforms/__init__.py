@@ -1,12 +1,19 @@
 # Copyright (c) step_mm contributors. All rights reserved.
+from .converting import MediaPipeToEGait
 from .formatting import PackGaitInputs
 from .gait_transforms import (GaitAffectiveFeatures, GaitToBone, GaitToLength,
                               MirrorGait, NormalizeGait, RandomRotateGait,
                               RandomScaleGait, RandomSpeedGait,
                               resample_frames)
+from .multi_input import GaitMultiInput
+from .temporal_transforms import (RandomBoneScaleGait, RandomDropFrames,
+                                  RandomFrameRateGait, RandomJitterGait,
+                                  RandomOccludeJoints, SmoothGait)
 
 __all__ = [
     'PackGaitInputs', 'GaitAffectiveFeatures', 'GaitToBone', 'GaitToLength',
     'MirrorGait', 'NormalizeGait', 'RandomRotateGait', 'RandomScaleGait',
-    'RandomSpeedGait', 'resample_frames'
+    'RandomSpeedGait', 'resample_frames', 'SmoothGait', 'RandomJitterGait',
+    'RandomFrameRateGait', 'RandomDropFrames', 'RandomOccludeJoints',
+    'RandomBoneScaleGait', 'GaitMultiInput', 'MediaPipeToEGait'
 ]

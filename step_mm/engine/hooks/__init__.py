@@ -1,5 +1,10 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 from .affective_stats_hook import FitAffectiveStatsHook
+from .checkpoint_hook import SafeCheckpointHook
 from .seed_hook import EpochSeedHook
+from .subset_check_hook import SubsetCheckHook
 
-__all__ = ['FitAffectiveStatsHook', 'EpochSeedHook']
+__all__ = [
+    'FitAffectiveStatsHook', 'EpochSeedHook', 'SafeCheckpointHook',
+    'SubsetCheckHook'
+]

@@ -8,6 +8,8 @@ from mmengine.dataset import RepeatDataset
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from ..errors import RunConfigError
+
 
 @HOOKS.register_module()
 class FitAffectiveStatsHook(Hook):
@@ -85,10 +87,11 @@ class FitAffectiveStatsHook(Hook):
         for i in range(len(dataset)):
             sample = dataset[i]['data_samples']
             if 'affective_feats' not in sample:
-                raise ValueError(
+                raise RunConfigError(
                     f'FitAffectiveStatsHook: training item {i} has no '
-                    '`affective_feats`; add PackActionInputs('
-                    "algorithm_keys=('affective_feats', )) to the pipeline")
+                    '`affective_feats`; end the train pipeline with '
+                    "GaitAffectiveFeatures and PackGaitInputs(algorithm_keys="
+                    "('affective_feats', ))")
             feat = sample.affective_feats
             if isinstance(feat, torch.Tensor):
                 feat = feat.detach().cpu().numpy()

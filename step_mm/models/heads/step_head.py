@@ -25,9 +25,20 @@ class STEPHead(BaseHead):
     ``BN -> Linear -> ReLU -> Dropout -> Linear`` gives the logits. With
     ``use_affective=False`` this is Baseline-STEP.
 
+    ``fusion='late'`` fuses the two streams after classification instead:
+    the pooled graph features and the affective features each get their own
+    classifier (``BN -> Dropout -> Linear`` for the graph stream, the layers
+    above for the affective stream) and the logits are summed, a product of
+    the two streams' class probabilities up to normalisation. With
+    ``stream_loss_weight > 0`` each stream's own logits are also trained on
+    the labels (``loss_graph``, ``loss_affective``, weighted), so the graph
+    stream learns to recognise the emotion on its own instead of leaning on
+    the affective features; in ``'concat'`` mode an auxiliary graph-only
+    classifier gives ``loss_graph``.
+
     Since ``BaseRecognizer`` hands data samples only to the head, the
     affective features travel in the data samples
-    (``PackActionInputs(algorithm_keys=('affective_feats', ))``) and
+    (``PackGaitInputs(algorithm_keys=('affective_feats', ))``) and
     :meth:`loss` and :meth:`predict` pass them to :meth:`forward`.
 
     Args:
@@ -50,6 +61,11 @@ class STEPHead(BaseHead):
             Defaults to ``(1, )``: top-5 of 4 classes is always 1.
         std_floor (float): Lower bound of ``aff_std``, so a constant feature
             is centred instead of blown up. Defaults to 1e-6.
+        fusion (str): ``'concat'`` (the paper: concatenate, then classify)
+            or ``'late'`` (classify each stream, sum the logits).
+            Defaults to ``'concat'``.
+        stream_loss_weight (float): Weight of the per-stream losses; 0
+            trains only the fused logits. Defaults to 0.
         init_cfg (dict or list[dict], optional): Config to control the
             initialization. Defaults to None (PyTorch's defaults).
     """
@@ -65,6 +81,8 @@ class STEPHead(BaseHead):
                  average_clips: Optional[str] = 'prob',
                  topk: Union[int, Tuple[int]] = (1, ),
                  std_floor: float = 1e-6,
+                 fusion: str = 'concat',
+                 stream_loss_weight: float = 0.,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None,
                  **kwargs) -> None:
         super().__init__(
@@ -85,7 +103,21 @@ class STEPHead(BaseHead):
             self.register_buffer('aff_std', torch.ones(num_affective))
             self.register_buffer('aff_fitted', torch.tensor(False))
 
-        fused_channels = in_channels + self.num_affective
+        if fusion not in ('concat', 'late'):
+            raise ValueError(f"fusion must be 'concat' or 'late', got "
+                             f'{fusion!r}')
+        if fusion == 'late' and not use_affective:
+            raise ValueError("fusion='late' needs use_affective=True (it "
+                             'fuses the graph and affective streams)')
+        if stream_loss_weight < 0:
+            raise ValueError('stream_loss_weight must be >= 0, got '
+                             f'{stream_loss_weight}')
+        self.fusion = fusion
+        self.stream_loss_weight = stream_loss_weight
+
+        # the classifier of the concatenated (or, late: affective) features
+        fused_channels = (self.num_affective if fusion == 'late' else
+                          in_channels + self.num_affective)
         self.bn = nn.BatchNorm1d(fused_channels)
         if hidden_channels:
             self.fc_hidden = nn.Linear(fused_channels, hidden_channels)
@@ -96,6 +128,12 @@ class STEPHead(BaseHead):
         self.dropout = nn.Dropout(dropout)
         self.fc_cls = nn.Linear(hidden_channels or fused_channels,
                                 num_classes)
+        # the graph stream's own classifier
+        self.graph_cls = None
+        if fusion == 'late' or (stream_loss_weight > 0 and use_affective):
+            self.graph_cls = nn.Sequential(
+                nn.BatchNorm1d(in_channels), nn.Dropout(dropout),
+                nn.Linear(in_channels, num_classes))
 
     @torch.no_grad()
     def set_affective_stats(self, mean: Union[torch.Tensor, np.ndarray],
@@ -146,9 +184,9 @@ class STEPHead(BaseHead):
         for i, sample in enumerate(data_samples):
             if 'affective_feats' not in sample:
                 raise ValueError(
-                    f'data sample {i} has no `affective_feats`; add '
-                    "PackActionInputs(algorithm_keys=('affective_feats', )) "
-                    'and a transform computing them to the pipeline')
+                    f'data sample {i} has no `affective_feats`; end the '
+                    'pipeline with GaitAffectiveFeatures and '
+                    "PackGaitInputs(algorithm_keys=('affective_feats', ))")
             feat = torch.as_tensor(sample.affective_feats).reshape(-1)
             if feat.numel() != self.num_affective:
                 raise ValueError(
@@ -168,6 +206,49 @@ class STEPHead(BaseHead):
         # (N, num_clips, ...) to (N * num_clips, ...))
         return feats.repeat_interleave(num_rows // len(data_samples), dim=0)
 
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        """Check ``(N, M, C, T, V)`` features and average-pool them."""
+        if x.dim() != 5 or x.shape[2] != self.in_channels:
+            raise ValueError(
+                f'STEPHead expects features (N, M, C={self.in_channels}, T, '
+                f'V), got {tuple(x.shape)}')
+        return x.mean(dim=(1, 3, 4))
+
+    def _classify(self, x: torch.Tensor) -> torch.Tensor:
+        """The fused (or, late: affective) classifier."""
+        x = self.relu(self.fc_hidden(self.bn(x)))
+        return self.fc_cls(self.dropout(x))
+
+    def stream_logits(self,
+                      x: torch.Tensor,
+                      data_samples: Optional[SampleList] = None
+                      ) -> Dict[str, torch.Tensor]:
+        """Logits of the fused model and of each stream that has its own.
+
+        Args:
+            x (torch.Tensor): Backbone features ``(N, M, C, T, V)``.
+            data_samples (list[:obj:`ActionDataSample`], optional): The batch
+                data samples carrying ``affective_feats``.
+
+        Returns:
+            dict[str, torch.Tensor]: ``fused`` and, where the head has
+            them, ``graph`` and ``affective`` logits ``(N, num_classes)``.
+        """
+        pooled = self._pool(x)
+        out = {}
+        if self.graph_cls is not None:
+            out['graph'] = self.graph_cls(pooled)
+        if not self.use_affective:
+            out['fused'] = self._classify(pooled)
+            return out
+        aff = self._affective_feats(data_samples, pooled.shape[0], pooled)
+        if self.fusion == 'late':
+            out['affective'] = self._classify(aff)
+            out['fused'] = out['graph'] + out['affective']
+        else:
+            out['fused'] = self._classify(torch.cat([pooled, aff], dim=1))
+        return out
+
     def forward(self,
                 x: torch.Tensor,
                 data_samples: Optional[SampleList] = None,
@@ -183,16 +264,7 @@ class STEPHead(BaseHead):
         Returns:
             torch.Tensor: Classification logits ``(N, num_classes)``.
         """
-        if x.dim() != 5 or x.shape[2] != self.in_channels:
-            raise ValueError(
-                f'STEPHead expects features (N, M, C={self.in_channels}, T, '
-                f'V), got {tuple(x.shape)}')
-        x = x.mean(dim=(1, 3, 4))
-        if self.use_affective:
-            aff = self._affective_feats(data_samples, x.shape[0], x)
-            x = torch.cat([x, aff], dim=1)
-        x = self.relu(self.fc_hidden(self.bn(x)))
-        return self.fc_cls(self.dropout(x))
+        return self.stream_logits(x, data_samples)['fused']
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict:
@@ -206,8 +278,15 @@ class STEPHead(BaseHead):
         Returns:
             dict: A dictionary of loss components.
         """
-        cls_scores = self(feats, data_samples, **kwargs)
-        return self.loss_by_feat(cls_scores, data_samples)
+        logits = self.stream_logits(feats, data_samples)
+        losses = self.loss_by_feat(logits['fused'], data_samples)
+        if self.stream_loss_weight > 0:
+            for name in ('graph', 'affective'):
+                if name in logits:
+                    loss = self.loss_by_feat(logits[name],
+                                             data_samples)['loss_cls']
+                    losses[f'loss_{name}'] = self.stream_loss_weight * loss
+        return losses
 
     def predict(self, feats: torch.Tensor, data_samples: SampleList,
                 **kwargs) -> SampleList:
