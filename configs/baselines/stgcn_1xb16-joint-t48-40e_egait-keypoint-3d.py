@@ -40,8 +40,8 @@ test_pipeline = [
 ]
 train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
 
-# Peak lr 3e-3: better on val than the schedule's 1e-3 for ST-GCN, ST-GCN++
-# and CTR-GCN (configs/baselines/README.md, "Recipe search").
+# Peak lr 3e-3: better on val than the schedule's 1e-3 for ST-GCN, ST-GCN++,
+# AAGCN and CTR-GCN (configs/baselines/README.md, "Recipe search").
 param_scheduler = [
     dict(
         type='OneCycleLR',
