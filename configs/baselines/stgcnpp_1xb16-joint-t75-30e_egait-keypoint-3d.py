@@ -1,4 +1,7 @@
-# mmaction2's ST-GCN++ on E-Gait joints, mmaction2's SGD recipe.
+# mmaction2's ST-GCN++ on E-Gait joints under mmaction2's NTU recipe (see
+# stgcn_1xb16-joint-t75-30e_*.py). Superseded by the E-Gait recipe
+# (stgcnpp_1xb16-joint-t48-40e_*.py); kept because configs/step/README.md
+# quotes its measured runs.
 _base_ = [
     '../_base_/models/stgcnpp.py', '../_base_/datasets/egait-keypoint-3d.py',
     '../_base_/schedules/sgd-cosine-30e.py', '../_base_/default_runtime.py'

@@ -1,2 +1,3 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 from .metrics import *  # noqa: F401,F403
+from .statistics import mean_std, paired_values, paired_wilcoxon  # noqa: F401

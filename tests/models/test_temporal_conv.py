@@ -130,3 +130,40 @@ def test_backward_survives_crashing_shapes():
         text=True,
         timeout=300)
     assert proc.returncode == 0 and 'survived' in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize('dilation', [2, 3])
+@pytest.mark.parametrize('stride', [1, 2, 3])
+@pytest.mark.parametrize('length', [1, 2, 5, 12])
+def test_dilated_equals_conv2d(length, stride, dilation):
+    """Dilated kernels (multi-scale TCNs) longer than short inputs."""
+    torch.manual_seed(length + 10 * stride + 100 * dilation)
+    for kernel, padding in [(5, None), (3, None), (5, 0), (9, 1)]:
+        conv = LongTemporalConv(
+            3, 4, kernel_size=kernel, stride=stride, dilation=dilation,
+            padding=padding).double()
+        span = dilation * (kernel - 1) + 1
+        if length + 2 * conv.padding < span:
+            with pytest.raises(ValueError, match='gives no output'):
+                conv(torch.randn(1, 3, length, 2, dtype=torch.float64))
+            continue
+        x = torch.randn(2, 3, length, 5, dtype=torch.float64,
+                        requires_grad=True)
+        y = conv(x)
+        grad_out = torch.randn_like(y)
+        grads = torch.autograd.grad(y, (x, conv.weight, conv.bias),
+                                    grad_out)
+        with torch.backends.mkldnn.flags(enabled=False):
+            y_ref = F.conv2d(x, conv.weight, conv.bias, (stride, 1),
+                             (conv.padding, 0), (dilation, 1))
+            grads_ref = torch.autograd.grad(
+                y_ref, (x, conv.weight, conv.bias), grad_out)
+        _assert_close(y, y_ref, 1e-10)
+        for g, g_ref in zip(grads, grads_ref):
+            _assert_close(g, g_ref, 1e-10)
+
+
+def test_dilated_padding_default_keeps_length():
+    conv = LongTemporalConv(2, 2, kernel_size=5, dilation=2)
+    assert conv.padding == 4 and 'dilation=(2, 1)' in repr(conv)
+    assert conv(torch.randn(1, 2, 3, 4)).shape == (1, 2, 3, 4)

@@ -1,6 +1,8 @@
-# ST-GCN, bone stream (each joint minus its parent), fused with the joint
-# stream by tools/analysis_tools/fuse_scores.py (two-stream ST-GCN).
-_base_ = './stgcn_1xb16-joint-t75-30e_egait-keypoint-3d.py'
+# AAGCN, bone stream (each joint minus its parent, GaitToBone), fused with the
+# joint stream by tools/analysis_tools/fuse_scores.py (two-stream AAGCN).
+# The joint stream's E-Gait recipe, unchanged (the recipe search ran on
+# joints only, configs/baselines/README.md).
+_base_ = './aagcn_1xb16-joint-t48-40e_egait-keypoint-3d.py'
 
 train_pipeline = [
     dict(type='NormalizeGait'),
@@ -9,14 +11,14 @@ train_pipeline = [
     dict(type='RandomScaleGait', scale_range=(0.9, 1.1)),
     dict(type='RandomSpeedGait', speed_range=(0.9, 1.1)),
     dict(type='GaitToBone'),
-    dict(type='GaitToLength', clip_len=75),
+    dict(type='GaitToLength', clip_len={{_base_.clip_len}}),
     dict(type='FormatGCNInput', num_person=1),
     dict(type='PackGaitInputs', algorithm_keys=())
 ]
 test_pipeline = [
     dict(type='NormalizeGait'),
     dict(type='GaitToBone'),
-    dict(type='GaitToLength', clip_len=75, test_mode=True),
+    dict(type='GaitToLength', clip_len={{_base_.clip_len}}, test_mode=True),
     dict(type='FormatGCNInput', num_person=1),
     dict(type='PackGaitInputs', algorithm_keys=())
 ]
