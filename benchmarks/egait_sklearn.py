@@ -19,9 +19,10 @@ fold. Features are standardised inside the pipeline (statistics of the
 fitting gaits).
 
 Each run is written in the protocol table's format (top-1, mean-class,
-per-class recall, confusion matrix, train time) plus the test gaits'
-indices (in ``EGaitDataset(protocol='all')`` order) and predictions, so
-per-source accuracy and paired tests can be computed from the file.
+per-class recall, confusion matrix, train time) plus its accuracy per
+source database (:func:`step_mm.datasets.sources.accuracy_by_source`);
+per-gait predictions are not kept: the file holds aggregates only, nothing
+from which E-Gait's labels could be read back.
 
 Example::
 
@@ -116,8 +117,9 @@ def scores(pred: np.ndarray, true: np.ndarray,
 
 def fit_run(model: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray,
             fit_idx: np.ndarray, test_idx: np.ndarray, protocol: str,
-            seed: int, num_classes: int) -> dict:
+            seed: int, num_classes: int, keys: List[str]) -> dict:
     """Inner-CV grid search on ``fit_idx``, refit, test on ``test_idx``."""
+    from step_mm.datasets.sources import accuracy_by_source
     from sklearn.model_selection import (GridSearchCV, StratifiedGroupKFold,
                                          StratifiedKFold)
     estimator, grid = estimators(seed)[model]
@@ -144,8 +146,8 @@ def fit_run(model: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray,
         best_params=params,
         inner_cv_top1=float(search.best_score_),
         train_time_s=round(train_time, 2),
-        test_idx=[int(i) for i in test_idx],
-        pred=[int(p) for p in pred])
+        by_source=accuracy_by_source([keys[i] for i in test_idx], pred,
+                                     y[test_idx]))
 
 
 def summarize(runs: List[dict]) -> Dict[str, dict]:
@@ -273,7 +275,6 @@ def main(argv=None) -> dict:
         seeds=sorted(set(old.get('seeds', [])) | set(args.seeds)),
         class_names=list(EGAIT_CLASSES),
         num_gaits=int(len(y)),
-        index_order="EGaitDataset(protocol='all') order",
         inner_folds=INNER_FOLDS,
         grids={
             m: {k.split('__', 1)[1]: v
@@ -310,7 +311,8 @@ def main(argv=None) -> dict:
                     if (key, fold, seed) in done:
                         continue
                     run = fit_run(model, data[feats], y, groups, fit_idx,
-                                  test_idx, args.protocol, seed, num_classes)
+                                  test_idx, args.protocol, seed, num_classes,
+                                  data['keys'])
                     runs.append(
                         dict(
                             config=f'sklearn:{model}:{feats}',
