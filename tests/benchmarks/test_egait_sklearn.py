@@ -36,12 +36,20 @@ def test_every_model_learns_a_separable_problem(model, protocol):
     groups = np.arange(len(y)) // 4  # 40 "actors", one gait of each class
     test = np.flatnonzero(groups < 8)
     fit = np.flatnonzero(groups >= 8)
-    run = mod.fit_run(model, x, y, groups, fit, test, protocol, 0, 4)
+    keys = [
+        f'ann_walk_ha_{i}_fin' if i % 2 else f'{i:03d}_Happy_positions'
+        for i in range(len(y))
+    ]
+    run = mod.fit_run(model, x, y, groups, fit, test, protocol, 0, 4, keys)
     assert run['top1'] == 1.0 and run['mean_class'] == 1.0
     assert run['per_class_recall'] == [1.0] * 4
     assert np.trace(run['confusion_matrix']) == len(test)
-    assert run['test_idx'] == test.tolist()
-    assert run['pred'] == y[test].tolist()
+    # aggregates only: no per-gait indices or predictions are kept
+    assert 'pred' not in run and 'test_idx' not in run
+    assert run['by_source'] == {
+        'BML': dict(top1=1.0, num=len(test) // 2),
+        'ICT': dict(top1=1.0, num=len(test) // 2)
+    }
     grid = mod.estimators(0)[model][1]
     assert set(run['best_params']) == {k.split('__')[1] for k in grid}
 
@@ -52,7 +60,7 @@ def test_shuffled_labels_stay_near_chance():
     y = np.random.default_rng(1).permutation(y)
     idx = np.arange(len(y))
     run = mod.fit_run('logreg', x, y, idx, idx[40:], idx[:40], 'random', 0,
-                      4)
+                      4, [f'g{i}' for i in idx])
     assert run['top1'] < 0.5
 
 
@@ -83,15 +91,19 @@ def test_runs_on_the_tiny_set_and_resumes(tiny_egait, tmp_path, capsys):
     assert len(keys) == 8
     from step_mm.datasets.splits import make_split
     for r in saved['runs']:
-        assert r['seed'] == 0 and len(r['pred']) == len(r['test_idx'])
+        assert r['seed'] == 0 and 'pred' not in r and 'test_idx' not in r
         assert 0 <= r['top1'] <= 1
     # the test gaits are the protocol runner's test fold
     import egait_features
     feats = egait_features.load_features(tiny_egait)
     split = make_split(feats['keys'], feats['labels'], 'subject', 5, 0, 0,
                        0.1)
-    run = [r for r in saved['runs'] if r['fold'] == 0][0]
-    assert run['test_idx'] == split['test']
+    from step_mm.datasets.sources import source_of
+    test_sources = sorted({source_of(feats['keys'][i]) for i in split['test']})
+    for run in [r for r in saved['runs'] if r['fold'] == 0]:
+        assert sum(v['num'] for v in run['by_source'].values()) == len(
+            split['test'])
+        assert sorted(run['by_source']) == test_sources
     assert osp.isfile(out[:-5] + '.md')
     capsys.readouterr()
     again = mod.main(argv)  # resumes: nothing left to fit
