@@ -35,10 +35,7 @@ import multiprocessing
 import os
 import os.path as osp
 import platform
-import re
-import shutil
 import sys
-import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Dict, List, Optional, Tuple
@@ -48,158 +45,19 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
 
 import step_mm  # noqa: F401  registers the plugin's modules
+from step_mm.apis.protocol import (PROTOCOLS, model_key, run_config,
+                                   set_epochs, train_and_test)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
 from confusion_matrix import accuracies, confusion  # noqa: E402
 from fuse_scores import fuse_dumps  # noqa: E402
 
-PROTOCOLS = dict(
-    random=dict(num_folds=10, seeds=(0, 1, 2)),
-    subject=dict(num_folds=5, seeds=(0, )))
-SUBSETS = ('train', 'val', 'test')
-BEST_RE = re.compile(r'best_.*_epoch_(\d+)\.pth$')
-
-
-def model_key(config: str) -> str:
-    """Model name of a config, from its file name.
-
-    ``{algorithm}_{module}_{gpus}x{batch}-{pipeline}-..._{dataset}.py``:
-    the algorithm, prefixed with ``baseline_`` when a token says
-    ``baseline``, then ``_gcnhead`` / ``_stephead`` for a swapped head and
-    ``_bone`` for a bone stream.
-
-    Examples:
-        >>> model_key('step_stgcn-aff_1xb8-joint-t75-60e_egait-keypoint-3d.py')
-        'step'
-        >>> model_key('stgcn_1xb16-bone-t75-30e_egait-keypoint-3d.py')
-        'stgcn_bone'
-    """
-    parts = osp.splitext(osp.basename(config))[0].split('_')
-    key = parts[0].replace('-', '_')
-    tokens = set('-'.join(parts[1:-1]).split('-'))
-    if 'baseline' in tokens:
-        key = f'baseline_{key}'
-    for head in ('gcnhead', 'stephead'):
-        if head in tokens:
-            key = f'{key}_{head}'
-    if 'bone' in tokens:
-        key = f'{key}_bone'
-    return key
-
-
-def set_epochs(cfg: Config, epochs: int) -> None:
-    """Shorten (or lengthen) a schedule to ``epochs``.
-
-    Schedulers that ran to the last epoch now end at ``epochs`` (cosine
-    ``T_max`` follows); short warm-ups keep their length; milestones scale.
-    """
-    old = cfg.train_cfg.max_epochs
-    cfg.train_cfg.max_epochs = epochs
-    cfg.train_cfg.val_begin = min(cfg.train_cfg.get('val_begin', 1), epochs)
-    cfg.train_cfg.val_interval = min(
-        cfg.train_cfg.get('val_interval', 1), epochs)
-    scheds = cfg.get('param_scheduler') or []
-    for s in scheds if isinstance(scheds, list) else [scheds]:
-        begin = min(s.get('begin', 0), epochs - 1)
-        end = s.get('end', old)
-        end = epochs if end >= old else min(end, epochs)
-        if 'begin' in s:
-            s.begin = begin
-        if 'end' in s:
-            s.end = end
-        if 'T_max' in s:
-            s.T_max = max(1, end - begin)
-        if 'milestones' in s:
-            s.milestones = [
-                max(1, round(m * epochs / old)) for m in s.milestones
-            ]
-
-
-def run_config(config: str,
-               protocol: str,
-               fold: int,
-               seed: int,
-               work_dir: str,
-               data_root: Optional[str] = None,
-               epochs: Optional[int] = None,
-               cfg_options: Optional[dict] = None) -> Config:
-    """Prepare the config of one run: split, seed, quiet logs, test dump.
-
-    The test scores are dumped to ``<work_dir>/test.pkl``.
-    """
-    cfg = Config.fromfile(config)
-    num_folds = PROTOCOLS[protocol]['num_folds']
-    for subset in SUBSETS:
-        ds = cfg[f'{subset}_dataloader'].dataset
-        if ds.get('type') != 'EGaitDataset':
-            raise ValueError(f'{config}: {subset}_dataloader.dataset must be '
-                             f"an EGaitDataset, got {ds.get('type')!r}")
-        ds.update(
-            protocol=protocol,
-            num_folds=num_folds,
-            fold=fold,
-            seed=seed,
-            subset=subset)
-        if data_root is not None:
-            ds.data_root = data_root
-    if epochs is not None:
-        set_epochs(cfg, epochs)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    cfg.randomness = dict(seed=seed, deterministic=False)
-    cfg.work_dir = work_dir
-    cfg.launcher = 'none'
-    cfg.log_level = 'WARNING'
-    cfg.experiment_name = f'{model_key(config)}_{protocol}_f{fold}_s{seed}'
-    cfg.load_from, cfg.resume = None, False
-    ckpt = cfg.default_hooks.get('checkpoint')
-    if ckpt is None or ckpt.get('save_best') in (None, 'auto'):
-        raise ValueError(f'{config}: default_hooks.checkpoint.save_best must '
-                         "name the val metric (e.g. 'acc/top1')")
-    dump = osp.join(work_dir, 'test.pkl')
-    evaluator = cfg.test_evaluator
-    evaluator = list(evaluator) if isinstance(evaluator,
-                                              (list, tuple)) else [evaluator]
-    cfg.test_evaluator = evaluator + [
-        dict(type='DumpResults', out_file_path=dump)
-    ]
-    return cfg
-
-
-def train_and_test(cfg: Config, keep_checkpoints: bool = False) -> dict:
-    """Train, pick the best-val checkpoint, test it; returns the metrics."""
-    if osp.isdir(cfg.work_dir):
-        shutil.rmtree(cfg.work_dir)
-    runner = Runner.from_cfg(cfg)
-    t0 = time.perf_counter()
-    runner.train()
-    train_time = time.perf_counter() - t0
-    best = runner.message_hub.get_info('best_ckpt')
-    if best is None or not osp.isfile(best):
-        raise RuntimeError(f'{cfg.work_dir}: no best checkpoint was saved '
-                           '(is validation enabled?)')
-    best_epoch = int(BEST_RE.search(best).group(1))
-    runner.load_checkpoint(best)
-    metrics = runner.test()
-    if not keep_checkpoints:
-        for name in os.listdir(cfg.work_dir):
-            if name.endswith('.pth'):
-                os.remove(osp.join(cfg.work_dir, name))
-    result = dict(
-        top1=float(metrics['acc/top1']),
-        mean_class=float(metrics['acc/mean1']),
-        best_epoch=best_epoch,
-        best_val_top1=float(runner.message_hub.get_info('best_score')),
-        train_time_s=round(train_time, 2))
-    if 'confusion_matrix/result' in metrics:
-        result['confusion_matrix'] = [[
-            int(v) for v in row
-        ] for row in metrics['confusion_matrix/result'].tolist()]
-    return result
+__all__ = [
+    'PROTOCOLS', 'model_key', 'run_config', 'set_epochs', 'train_and_test'
+]
 
 
 def complexity(config: str) -> dict:
