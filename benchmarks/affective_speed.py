@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from speed import ensure_omp_wait_policy, write_atomic  # noqa: E402
+from speed import ensure_omp_wait_policy  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -160,7 +160,8 @@ def main(argv=None) -> dict:
         load_average=dict(start=list(load_start), end=list(os.getloadavg())),
         torch=torch.__version__,
         command=' '.join(['python benchmarks/affective_speed.py', *argv]))
-    write_atomic(args.out, json.dumps(result, indent=2) + '\n')
+    from step_mm.utils.io import dump_json
+    dump_json(result, args.out, indent=2)
     print(f'affective features of {n} gaits ({len(groups)} lengths, '
           f'{min(groups)}-{max(groups)} frames): vectorised '
           f'{1e3 * med["vectorised"]:.1f} ms, per-gait loop '

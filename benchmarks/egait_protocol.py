@@ -20,6 +20,8 @@ every run; runs already there are skipped, so an interrupted benchmark
 resumes) and ``egait_<protocol>.md``; ``--readme`` also writes the table
 between ``<!-- egait_<protocol>:start -->`` and ``<!-- ..:end -->``.
 
+The runner is :func:`step_mm.apis.protocol.run_protocol`.
+
 Example::
 
     python benchmarks/egait_protocol.py --protocol random --configs \
@@ -28,189 +30,23 @@ Example::
         configs/step/*.py   # 2 folds x 1 seed x 2 epochs, *_quick.json
 """
 import argparse
-import datetime
-import json
-import logging
-import multiprocessing
-import os
 import os.path as osp
-import platform
-import sys
-import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Dict, List, Optional, Tuple
 
-import numpy as np
-import torch
-from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger
-from mmengine.registry import init_default_scope
+from mmengine.config import DictAction
 
 import step_mm  # noqa: F401  registers the plugin's modules
-from step_mm.apis.protocol import (PROTOCOLS, model_key, run_config,
-                                   set_epochs, train_and_test)
+from step_mm.apis.protocol import (PROTOCOLS, fused_runs, model_key,
+                                   protocol_markdown, run_config,
+                                   run_protocol, set_epochs, summarize,
+                                   train_and_test)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
-from confusion_matrix import accuracies, confusion  # noqa: E402
-from fuse_scores import fuse_dumps  # noqa: E402
+markdown = protocol_markdown
 
 __all__ = [
-    'PROTOCOLS', 'model_key', 'run_config', 'set_epochs', 'train_and_test'
+    'PROTOCOLS', 'model_key', 'run_config', 'set_epochs', 'train_and_test',
+    'fused_runs', 'summarize', 'markdown', 'main'
 ]
-
-
-def complexity(config: str) -> dict:
-    """Parameters of the whole model, FLOPs of its backbone on one gait.
-
-    The input is ``(1, M=1, T=75, V=16, C=3)``; heads add a few thousand
-    FLOPs at most, which the table leaves out.
-    """
-    from mmaction.registry import MODELS
-    from mmengine.analysis import get_model_complexity_info
-    cfg = Config.fromfile(config)
-    model = MODELS.build(cfg.model)
-    params = sum(p.numel() for p in model.parameters())
-    model.eval()
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)  # unsupported-operator notes
-    try:
-        info = get_model_complexity_info(
-            model.backbone,
-            inputs=(torch.zeros(1, 1, 75, 16, 3), ),
-            show_table=False,
-            show_arch=False)
-    finally:
-        logger.setLevel(level)
-    return dict(params=int(params), flops=int(info['flops']))
-
-
-def fused_runs(runs: List[dict], dumps: Dict[Tuple, str]) -> List[dict]:
-    """Two-stream runs from joint and bone runs of the same fold and seed."""
-    out = []
-    by = {(r['model'], r['fold'], r['seed']): r for r in runs}
-    for (model, fold, seed), bone in sorted(by.items()):
-        if not model.endswith('_bone'):
-            continue
-        joint_model = model[:-len('_bone')]
-        joint = by.get((joint_model, fold, seed))
-        fused_model = f'{joint_model}_2s'
-        if joint is None or (fused_model, fold, seed) in by:
-            continue
-        paths = [dumps.get((r['config'], fold, seed)) for r in (joint, bone)]
-        if not all(p and osp.isfile(p) for p in paths):
-            continue
-        _, scores, labels = fuse_dumps(paths)
-        top1, _, mean_class = accuracies(
-            confusion(scores.argmax(1), labels, scores.shape[1]))
-        out.append(
-            dict(
-                config=f"{joint['config']}+{bone['config']}",
-                model=fused_model,
-                fold=fold,
-                seed=seed,
-                top1=top1,
-                mean_class=mean_class,
-                best_epoch=None,
-                train_time_s=round(
-                    joint['train_time_s'] + bone['train_time_s'], 2)))
-    return out
-
-
-def summarize(runs: List[dict], models: Dict[str, dict]) -> Dict[str, dict]:
-    """Mean and sample standard deviation over the runs of each model."""
-    summary = {}
-    for model in sorted({r['model'] for r in runs}, key=_model_order):
-        rs = [r for r in runs if r['model'] == model]
-        top1 = np.array([r['top1'] for r in rs])
-        mean_class = np.array([r['mean_class'] for r in rs])
-        ddof = 1 if len(rs) > 1 else 0
-        summary[model] = dict(
-            top1_mean=float(top1.mean()),
-            top1_std=float(top1.std(ddof=ddof)),
-            mean_class_mean=float(mean_class.mean()),
-            mean_class_std=float(mean_class.std(ddof=ddof)),
-            n_runs=len(rs),
-            params=models.get(model, {}).get('params'),
-            flops=models.get(model, {}).get('flops'),
-            train_time_s_mean=float(np.mean([r['train_time_s'] for r in rs])),
-            configs=sorted({r['config']
-                            for r in rs}))
-    return summary
-
-
-def _model_order(model: str) -> Tuple[int, str]:
-    order = ('step', 'baseline_step')
-    return (order.index(model) if model in order else len(order), model)
-
-
-def _si(n: Optional[float]) -> str:
-    if n is None:
-        return '-'
-    for unit, div in (('G', 1e9), ('M', 1e6), ('K', 1e3)):
-        if n >= div:
-            return f'{n / div:.2f}{unit}'
-    return str(int(n))
-
-
-def markdown(result: dict) -> str:
-    """The summary as a markdown table."""
-    meta = result['meta']
-    lines = [
-        f"E-Gait, protocol `{meta['protocol']}` "
-        f"({meta['num_folds']} folds; seeds "
-        f"{', '.join(map(str, meta['seeds']))}; checkpoint picked on each "
-        "fold's val subset, tested on its test fold). Mean ± sample std "
-        'over runs; FLOPs of the backbone on one 75-frame gait; train time '
-        f"per run on {meta['cpu_threads']} CPU thread(s).", '',
-        '| model | top-1 | mean-class | params | FLOPs | train time / run '
-        '| runs |', '|---|---|---|---|---|---|---|'
-    ]
-    for model, s in result['summary'].items():
-        lines.append(
-            f"| {model} | {s['top1_mean']:.3f} ± {s['top1_std']:.3f} | "
-            f"{s['mean_class_mean']:.3f} ± {s['mean_class_std']:.3f} | "
-            f"{_si(s['params'])} | {_si(s['flops'])} | "
-            f"{s['train_time_s_mean']:.0f} s | {s['n_runs']} |")
-    return '\n'.join(lines) + '\n'
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def write_readme(readme: str, protocol: str, table: str) -> None:
-    """Replace the text between the protocol's markers in ``readme``."""
-    start = f'<!-- egait_{protocol}:start -->'
-    end = f'<!-- egait_{protocol}:end -->'
-    with open(readme) as f:
-        text = f.read()
-    i, j = text.find(start), text.find(end)
-    if i < 0 or j < i:
-        raise ValueError(f'{readme}: markers {start} ... {end} not found')
-    write_atomic(readme, text[:i + len(start)] + '\n' + table + text[j:])
-
-
-def _init_worker(threads: int) -> None:
-    """Set up a worker process of ``--jobs``."""
-    init_default_scope('mmaction')
-    torch.set_num_threads(threads)
-
-
-def _run_job(job: dict, common: dict) -> dict:
-    """Train and test one (config, fold, seed); returns the metrics."""
-    cfg = run_config(job['config'], common['protocol'], job['fold'],
-                     job['seed'], job['work_dir'], common['data_root'],
-                     common['epochs'], common['cfg_options'])
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        return train_and_test(cfg, common['keep_checkpoints'])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -281,123 +117,23 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    init_default_scope('mmaction')
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    name = f'egait_{args.protocol}' + ('_quick' if args.quick else '')
-    json_path = osp.join(args.out_dir, f'{name}.json')
-    work_root = osp.join(args.work_dir, name)
-    result = dict(runs=[], models={})
-    if osp.isfile(json_path):
-        with open(json_path) as f:
-            result = json.load(f)
-    result['meta'] = dict(
-        protocol=args.protocol,
-        num_folds=PROTOCOLS[args.protocol]['num_folds'],
-        folds=sorted(
-            set(result.get('meta', {}).get('folds', [])) | set(args.folds)),
-        seeds=sorted(
-            set(result.get('meta', {}).get('seeds', [])) | set(args.seeds)),
-        epochs_override=args.epochs,
-        cpu_threads=torch.get_num_threads(),
-        torch=torch.__version__,
-        python=platform.python_version(),
-        updated=datetime.datetime.now().isoformat(timespec='seconds'))
-    runs = result['runs']
-    done = {(r['config'], r['fold'], r['seed']) for r in runs}
-    dumps = {}
-
-    def save():
-        runs.extend(fused_runs(runs, dumps))
-        models = result['models']
-        for model in {
-                r['model']
-                for r in runs
-                if r['model'] not in models and r['model'].endswith('_2s')
-        }:
-            parts = [models.get(model[:-3]), models.get(model[:-3] + '_bone')]
-            if all(parts):
-                models[model] = {
-                    k: parts[0][k] + parts[1][k]
-                    for k in ('params', 'flops')
-                }
-        result['summary'] = summarize(runs, models)
-        write_atomic(json_path, json.dumps(result, indent=1) + '\n')
-        table = markdown(result)
-        write_atomic(osp.join(args.out_dir, f'{name}.md'), table)
-        return table
-
-    pending = []
-    for config in args.configs:
-        rel = osp.relpath(osp.abspath(config), REPO)
-        key = model_key(config)
-        if key not in result['models']:
-            result['models'][key] = complexity(config)
-        for seed in args.seeds:
-            for fold in args.folds:
-                work_dir = osp.join(work_root,
-                                    osp.splitext(osp.basename(config))[0],
-                                    f'fold{fold}_seed{seed}')
-                dumps[(rel, fold, seed)] = osp.join(work_dir, 'test.pkl')
-                if (rel, fold, seed) not in done:
-                    pending.append(
-                        dict(
-                            config=config,
-                            rel=rel,
-                            key=key,
-                            fold=fold,
-                            seed=seed,
-                            work_dir=work_dir))
-    print(
-        f'{len(pending)} runs to do, {len(done)} already in {json_path}',
-        flush=True)
-
-    def record(n: int, job: dict, metrics: dict) -> None:
-        runs.append(
-            dict(
-                config=job['rel'],
-                model=job['key'],
-                fold=job['fold'],
-                seed=job['seed'],
-                **metrics))
-        print(
-            f"[{n}/{len(pending)}] {job['key']} fold {job['fold']} seed "
-            f"{job['seed']}: top-1 {metrics['top1']:.3f} mean-class "
-            f"{metrics['mean_class']:.3f} (best val epoch "
-            f"{metrics['best_epoch']}, {metrics['train_time_s']:.0f} s)",
-            flush=True)
-        save()
-
-    common = dict(
-        protocol=args.protocol,
+    result = run_protocol(
+        args.configs,
+        args.protocol,
+        args.folds,
+        args.seeds,
+        out_dir=args.out_dir,
+        work_dir=args.work_dir,
         data_root=args.data_root,
         epochs=args.epochs,
-        cfg_options=args.cfg_options,
-        keep_checkpoints=args.keep_checkpoints)
-    if args.jobs <= 1:
-        for n, job in enumerate(pending, 1):
-            record(n, job, _run_job(job, common))
-    else:
-        ctx = multiprocessing.get_context('spawn')
-        with ProcessPoolExecutor(
-                args.jobs,
-                mp_context=ctx,
-                initializer=_init_worker,
-                initargs=(args.threads or 1, )) as pool:
-            futures = {
-                pool.submit(_run_job, job, common): job
-                for job in pending
-            }
-            for n, future in enumerate(as_completed(futures), 1):
-                record(n, futures[future], future.result())
-    table = save()
-    print(table)
-    if args.readme:
-        write_readme(args.readme, args.protocol, table)
-        print(f'table written into {args.readme}')
-    print(f'results: {json_path}')
+        quick=args.quick,
+        readme=args.readme,
+        threads=args.threads,
+        jobs=args.jobs,
+        keep_checkpoints=args.keep_checkpoints,
+        cfg_options=args.cfg_options)
+    print(protocol_markdown(result))
     return result
-
 
 if __name__ == '__main__':
     main()

@@ -45,6 +45,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from step_mm.utils.io import dump_json, write_text
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
@@ -195,15 +197,6 @@ def markdown(result: dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
@@ -292,9 +285,9 @@ def main(argv=None) -> dict:
         result['summary'] = summarize(runs)
         result['meta']['wall_s'] = round(
             wall_before + time.perf_counter() - start, 1)
-        write_atomic(args.out, json.dumps(result, indent=1) + '\n')
+        dump_json(result, args.out)
         table = markdown(result)
-        write_atomic(osp.splitext(args.out)[0] + '.md', table)
+        write_text(osp.splitext(args.out)[0] + '.md', table)
         return table
 
     for seed in args.seeds:

@@ -65,39 +65,17 @@ def recognizer_configs() -> List[str]:
     ]
 
 
-def markers(protocol: str):
-    return (f'<!-- egait_table_{protocol}:start -->',
-            f'<!-- egait_table_{protocol}:end -->')
-
-
 def check_readmes(readmes: List[str], protocol: str) -> None:
     """Fail before any training when a README lacks the table markers."""
-    start, end = markers(protocol)
+    from step_mm.utils.io import marked_block_span
+    start = f'<!-- egait_table_{protocol}:start -->'
+    end = f'<!-- egait_table_{protocol}:end -->'
     for path in readmes:
         text = open(osp.join(REPO, path)).read() if osp.isfile(
             osp.join(REPO, path)) else ''
-        i, j = text.find(start), text.find(end)
-        if i < 0 or j < i:
+        if marked_block_span(text, f'egait_table_{protocol}') is None:
             sys.exit(f'{path}: add the lines {start} and {end} where the '
                      'table goes (or pass --readmes without it)')
-
-
-def write_between(path: str, protocol: str, text: str) -> None:
-    start, end = markers(protocol)
-    full = osp.join(REPO, path)
-    with open(full) as f:
-        old = f.read()
-    i, j = old.find(start), old.find(end)
-    write_atomic(full, old[:i + len(start)] + '\n' + text + old[j:])
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def run_step(argv: List[str], env: Dict[str, str]) -> float:
@@ -290,10 +268,12 @@ def main(argv=None) -> dict:
             ' '.join(sys.argv[1:] if argv is None else argv),
             updated=datetime.datetime.now().isoformat(timespec='seconds')),
         table=table)
-    write_atomic(table_json, json.dumps(result, indent=1) + '\n')
-    write_atomic(osp.splitext(table_json)[0] + '.md', md)
+    from step_mm.utils.io import dump_json, replace_marked_block, write_text
+    dump_json(result, table_json)
+    write_text(osp.splitext(table_json)[0] + '.md', md)
     for path in args.readmes:
-        write_between(path, args.protocol, md)
+        replace_marked_block(
+            osp.join(REPO, path), f'egait_table_{args.protocol}', md)
     print(md)
     print(f'results: {table_json}')
     return result

@@ -258,20 +258,6 @@ def train_step(args, synth_dir: str, work_dir: str) -> Dict:
         val_top1=float(val.current()) if val is not None else None)
 
 
-def write_json(path: str, obj: Dict) -> None:
-    """Write ``obj`` to ``path`` atomically (temporary file + rename)."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        with open(tmp, 'w') as f:
-            json.dump(obj, f, indent=2)
-            f.write('\n')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def main(argv=None) -> Dict:
     args = parse_args(argv)
     if not osp.isfile(osp.join(args.data_root, 'features.h5')):
@@ -326,7 +312,8 @@ def main(argv=None) -> Dict:
         machine=f'{platform.machine()}, {os.cpu_count()} CPUs')
     result['within_target'] = max(result['peak_rss_main_mb'],
                                   result['peak_pss_total_mb']) < 2048
-    write_json(args.out, result)
+    from step_mm.utils.io import dump_json
+    dump_json(result, args.out, indent=2)
     print(json.dumps(result, indent=2))
     if tmp is not None:
         tmp.cleanup()

@@ -36,7 +36,7 @@ from mmengine.config import DictAction
 from torch.profiler import ProfilerActivity, profile, record_function
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from speed import ensure_omp_wait_policy, write_atomic  # noqa: E402
+from speed import ensure_omp_wait_policy  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(
@@ -262,7 +262,8 @@ def main(argv=None) -> str:
     text = '\n'.join(lines)
     out = args.out or osp.join(REPO, 'benchmarks', 'results',
                                f'profile_{args.model}.txt')
-    write_atomic(out, text)
+    from step_mm.utils.io import write_text
+    write_text(out, text)
     print(text)
     print(f'wrote {out}')
     return text

@@ -546,16 +546,6 @@ def markdown(result: dict) -> str:
     return '\n'.join(lines) + '\n'
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and rename."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp')
-    with os.fdopen(fd, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _finite(obj):
     """Replace non-finite floats with None so the JSON stays valid."""
     if isinstance(obj, float):
@@ -677,8 +667,9 @@ def main(argv=None) -> dict:
     out = args.out or osp.join(
         RESULTS, 'speed_quick.json' if args.quick else 'speed.json')
     table = markdown(result)
-    write_atomic(out, json.dumps(result, indent=2) + '\n')
-    write_atomic(osp.splitext(out)[0] + '.md', table)
+    from step_mm.utils.io import dump_json, write_text
+    dump_json(result, out, indent=2)
+    write_text(osp.splitext(out)[0] + '.md', table)
     print(table)
     print(f'wrote {out} in {result["wall_s"]:.0f} s')
     return result

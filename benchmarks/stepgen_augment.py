@@ -74,6 +74,7 @@ from step_mm.datasets import EGAIT_CLASSES, load_gait_files
 from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
                                         frechet_distance, motion_amplitude)
 from step_mm.skeleton import align_to_reference
+from step_mm.utils.io import dump_json, replace_marked_block
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -85,8 +86,9 @@ GEN_CONFIG_GLOB = osp.join(REPO, 'configs', 'step_gen', 'stepgen_*.py')
 STEP_CONFIG_GLOB = osp.join(REPO, 'configs', 'step', 'step_*egait*.py')
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
 README = osp.join(REPO, 'configs', 'step_gen', 'README.md')
-MARK_BEGIN = '<!-- stepgen_random:start -->'
-MARK_END = '<!-- stepgen_random:end -->'
+MARK_NAME = 'stepgen_random'
+MARK_BEGIN = f'<!-- {MARK_NAME}:start -->'
+MARK_END = f'<!-- {MARK_NAME}:end -->'
 FEATURES_FILE = 'features.h5'
 LABELS_FILE = 'labels.h5'
 
@@ -440,12 +442,10 @@ def real_only_classifier(cfg, resume: bool = True) -> tuple:
     best = runner.message_hub.get_info('best_ckpt')
     val = _best_val(runner)
     if best and osp.isfile(best):
-        write_atomic(
-            record,
-            json.dumps(
-                dict(checkpoint=best, val_top1=val,
-                     metrics={k: float(v) for k, v in metrics.items()
-                              if isinstance(v, (int, float))})))
+        dump_json(
+            dict(checkpoint=best, val_top1=val,
+                 metrics={k: float(v) for k, v in metrics.items()
+                          if isinstance(v, (int, float))}), record)
     return runner.model, metrics, val
 
 
@@ -625,25 +625,10 @@ def markdown(summary: dict, settings: dict) -> str:
     return '\n'.join(lines)
 
 
-def write_atomic(path: str, text: str) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def update_readme(table: str, path: str = README) -> None:
-    """Replace the text between the markers of the README."""
-    text = open(path).read() if osp.isfile(path) else ''
-    block = f'{MARK_BEGIN}\n{table}\n{MARK_END}'
-    if MARK_BEGIN in text and MARK_END in text:
-        head = text.split(MARK_BEGIN)[0]
-        tail = text.split(MARK_END, 1)[1]
-        text = head + block + tail
-    else:
-        text = text.rstrip('\n') + '\n\n' + block + '\n'
-    write_atomic(path, text)
+    """Replace the text between the markers of the README (appended to it
+    where it has none)."""
+    replace_marked_block(path, MARK_NAME, table, append=True)
 
 
 def parse_args(argv=None):
@@ -752,8 +737,7 @@ def main(argv=None):
                     runs.append(cached['run'])
                     continue
             rec = run_one(args, fold, seed, gen_configs, step_config)
-            write_atomic(cache, json.dumps(dict(signature=sig, run=rec),
-                                           indent=2))
+            dump_json(dict(signature=sig, run=rec), cache, indent=2)
             runs.append(rec)
     settings['date'] = time.strftime('%Y-%m-%d')
     settings['seconds'] = round(time.time() - t_start, 1)
@@ -763,7 +747,7 @@ def main(argv=None):
         runs=runs,
         command='python benchmarks/stepgen_augment.py ' +
         ' '.join(sys.argv[1:] if argv is None else argv))
-    write_atomic(args.out, json.dumps(result, indent=2))
+    dump_json(result, args.out, indent=2)
     table = markdown(summary, settings)
     print(table)
     if not args.quick and args.recipe == 'mix':

@@ -28,6 +28,7 @@ import step_mm  # noqa: F401
 from step_mm.models.losses import GaitReconstructionLoss, PushPullLoss
 from step_mm.skeleton import EGAIT_INWARD, align_to_reference
 from step_mm.testing import make_fake_gait
+from step_mm.utils.io import dump_json
 
 RESULT = osp.join(osp.dirname(osp.abspath(__file__)), 'results',
                   'stepgen_loss_speed.json')
@@ -194,14 +195,6 @@ def timed(fn, repeats: int) -> float:
     return (time.perf_counter() - t0) / repeats
 
 
-def write_json_atomic(path: str, obj: dict) -> None:
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--batch-size', type=int, default=32)
@@ -287,7 +280,7 @@ def main():
             machine=platform.machine()),
         command='python benchmarks/stepgen_loss_speed.py '
         f'--batch-size {args.batch_size} --repeats {args.repeats}')
-    write_json_atomic(args.out, result)
+    dump_json(result, args.out, indent=2)
     print(f'batch {args.batch_size} x {args.frames} frames: '
           f'reconstruction {t_loop_recon * 1e3:.0f} ms (loops) vs '
           f'{t_vec_recon * 1e3:.2f} ms (vectorised), push-pull '

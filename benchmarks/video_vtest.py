@@ -220,13 +220,9 @@ def main(argv=None):
     if args.still:
         res['still_frame'] = save_still(result, args.still, args.still_width)
         res['still'] = osp.relpath(args.still, REPO)
-    os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
-    for ext, text in (('.json', json.dumps(res, indent=1) + '\n'),
-                      ('.md', markdown(res))):
-        tmp = f'{args.results}{ext}.tmp{os.getpid()}'
-        with open(tmp, 'w', encoding='utf-8') as f:
-            f.write(text)
-        os.replace(tmp, args.results + ext)
+    from step_mm.utils.io import dump_json, write_text
+    dump_json(res, args.results + '.json')
+    write_text(args.results + '.md', markdown(res))
     print(markdown(res))
 
 

@@ -8,25 +8,44 @@ run (fold, seed, test-score dump); :func:`train_and_test` trains it, keeps
 the checkpoint with the best top-1 on the fold's ``val`` subset (never the
 test fold) and tests that checkpoint. Used by ``benchmarks/egait_*.py``.
 """
+import datetime
+import json
+import logging
+import multiprocessing
 import os
 import os.path as osp
+import platform
 import re
 import shutil
 import time
-from typing import Optional
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from types import SimpleNamespace
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger, print_log
+from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
+
+from step_mm.evaluation.benchmark_table import format_si
+from step_mm.evaluation.functional import accuracies, fuse_dumps
+from step_mm.utils.io import dump_json, replace_marked_block, write_text
 
 __all__ = [
     'PROTOCOLS', 'SUBSETS', 'model_key', 'set_epochs', 'run_config',
-    'train_and_test', 'best_checkpoint'
+    'train_and_test', 'best_checkpoint', 'complexity', 'fused_runs',
+    'summarize', 'protocol_markdown', 'run_protocol'
 ]
 
 PROTOCOLS = dict(
     random=dict(num_folds=10, seeds=(0, 1, 2)),
     subject=dict(num_folds=5, seeds=(0, )))
 SUBSETS = ('train', 'val', 'test')
+#: The clone the configs are named relative to in the results.
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BEST_RE = re.compile(r'best_.*_epoch_(\d+)\.pth$')
 
 
@@ -177,3 +196,285 @@ def best_checkpoint(work_dir: str) -> Optional[str]:
         raise RuntimeError(f'{work_dir}: several best checkpoints: '
                            f'{", ".join(sorted(best))}')
     return osp.join(work_dir, best[0]) if best else None
+
+
+def complexity(config: str) -> dict:
+    """Parameters of the whole model, FLOPs of its backbone on one gait.
+
+    The input is ``(1, M=1, T=75, V=16, C=3)``; heads add a few thousand
+    FLOPs at most, which the table leaves out.
+    """
+    from mmaction.registry import MODELS
+    from mmengine.analysis import get_model_complexity_info
+    cfg = Config.fromfile(config)
+    model = MODELS.build(cfg.model)
+    params = sum(p.numel() for p in model.parameters())
+    model.eval()
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # unsupported-operator notes
+    try:
+        info = get_model_complexity_info(
+            model.backbone,
+            inputs=(torch.zeros(1, 1, 75, 16, 3), ),
+            show_table=False,
+            show_arch=False)
+    finally:
+        logger.setLevel(level)
+    return dict(params=int(params), flops=int(info['flops']))
+
+
+def fused_runs(runs: List[dict], dumps: Dict[Tuple, str]) -> List[dict]:
+    """Two-stream runs from joint and bone runs of the same fold and seed."""
+    out = []
+    by = {(r['model'], r['fold'], r['seed']): r for r in runs}
+    for (model, fold, seed), bone in sorted(by.items()):
+        if not model.endswith('_bone'):
+            continue
+        joint_model = model[:-len('_bone')]
+        joint = by.get((joint_model, fold, seed))
+        fused_model = f'{joint_model}_2s'
+        if joint is None or (fused_model, fold, seed) in by:
+            continue
+        paths = [dumps.get((r['config'], fold, seed)) for r in (joint, bone)]
+        if not all(p and osp.isfile(p) for p in paths):
+            continue
+        _, scores, labels = fuse_dumps(paths)
+        acc = accuracies(scores, labels)
+        top1, mean_class = acc['top1'], acc['mean_class']
+        out.append(
+            dict(
+                config=f"{joint['config']}+{bone['config']}",
+                model=fused_model,
+                fold=fold,
+                seed=seed,
+                top1=top1,
+                mean_class=mean_class,
+                best_epoch=None,
+                train_time_s=round(
+                    joint['train_time_s'] + bone['train_time_s'], 2)))
+    return out
+
+
+def summarize(runs: List[dict], models: Dict[str, dict]) -> Dict[str, dict]:
+    """Mean and sample standard deviation over the runs of each model."""
+    summary = {}
+    for model in sorted({r['model'] for r in runs}, key=_model_order):
+        rs = [r for r in runs if r['model'] == model]
+        top1 = np.array([r['top1'] for r in rs])
+        mean_class = np.array([r['mean_class'] for r in rs])
+        ddof = 1 if len(rs) > 1 else 0
+        summary[model] = dict(
+            top1_mean=float(top1.mean()),
+            top1_std=float(top1.std(ddof=ddof)),
+            mean_class_mean=float(mean_class.mean()),
+            mean_class_std=float(mean_class.std(ddof=ddof)),
+            n_runs=len(rs),
+            params=models.get(model, {}).get('params'),
+            flops=models.get(model, {}).get('flops'),
+            train_time_s_mean=float(np.mean([r['train_time_s'] for r in rs])),
+            configs=sorted({r['config']
+                            for r in rs}))
+    return summary
+
+
+def _model_order(model: str) -> Tuple[int, str]:
+    order = ('step', 'baseline_step')
+    return (order.index(model) if model in order else len(order), model)
+
+
+def protocol_markdown(result: dict) -> str:
+    """The summary as a markdown table."""
+    meta = result['meta']
+    lines = [
+        f"E-Gait, protocol `{meta['protocol']}` "
+        f"({meta['num_folds']} folds; seeds "
+        f"{', '.join(map(str, meta['seeds']))}; checkpoint picked on each "
+        "fold's val subset, tested on its test fold). Mean ± sample std "
+        'over runs; FLOPs of the backbone on one 75-frame gait; train time '
+        f"per run on {meta['cpu_threads']} CPU thread(s).", '',
+        '| model | top-1 | mean-class | params | FLOPs | train time / run '
+        '| runs |', '|---|---|---|---|---|---|---|'
+    ]
+    for model, s in result['summary'].items():
+        lines.append(
+            f"| {model} | {s['top1_mean']:.3f} ± {s['top1_std']:.3f} | "
+            f"{s['mean_class_mean']:.3f} ± {s['mean_class_std']:.3f} | "
+            f"{format_si(s['params'])} | {format_si(s['flops'])} | "
+            f"{s['train_time_s_mean']:.0f} s | {s['n_runs']} |")
+    return '\n'.join(lines) + '\n'
+
+
+def _init_worker(threads: int) -> None:
+    """Set up a worker process of ``--jobs``."""
+    init_default_scope('mmaction')
+    torch.set_num_threads(threads)
+
+
+def _run_job(job: dict, common: dict) -> dict:
+    """Train and test one (config, fold, seed); returns the metrics."""
+    cfg = run_config(job['config'], common['protocol'], job['fold'],
+                     job['seed'], job['work_dir'], common['data_root'],
+                     common['epochs'], common['cfg_options'])
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return train_and_test(cfg, common['keep_checkpoints'])
+
+
+def run_protocol(configs: Sequence[str],
+                 protocol: str = 'random',
+                 folds: Optional[Sequence[int]] = None,
+                 seeds: Optional[Sequence[int]] = None,
+                 out_dir: str = 'benchmarks/results',
+                 work_dir: str = 'work_dirs/egait_protocol',
+                 data_root: Optional[str] = None,
+                 epochs: Optional[int] = None,
+                 quick: bool = False,
+                 readme: Optional[str] = None,
+                 threads: Optional[int] = None,
+                 jobs: int = 1,
+                 keep_checkpoints: bool = False,
+                 cfg_options: Optional[dict] = None) -> dict:
+    """Run a protocol over configs, folds and seeds; resumable.
+
+    Each (config, fold, seed) is trained and tested with
+    :func:`run_config` and :func:`train_and_test`; joint and bone runs of
+    one algorithm are also fused into ``<model>_2s`` from their test
+    scores. Results go to ``<out_dir>/egait_<protocol>[_quick].json``
+    after every run (runs already there are skipped) and ``.md``;
+    ``readme`` also gets the table between its ``egait_<protocol>``
+    markers.
+
+    Returns:
+        dict: ``meta``, ``runs``, ``models`` (params / FLOPs) and
+        ``summary`` (:func:`summarize`).
+    """
+    init_default_scope('mmaction')
+    proto = PROTOCOLS[protocol]
+    if quick:
+        folds = folds or [0, 1]
+        seeds = seeds or [0]
+        epochs = epochs or 2
+    folds = list(folds or range(proto['num_folds']))
+    seeds = list(seeds or proto['seeds'])
+    args = SimpleNamespace(
+        configs=list(configs), protocol=protocol, folds=folds, seeds=seeds,
+        out_dir=out_dir, work_dir=work_dir, data_root=data_root,
+        epochs=epochs, quick=quick, readme=readme, threads=threads,
+        jobs=jobs, keep_checkpoints=keep_checkpoints,
+        cfg_options=cfg_options)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    name = f'egait_{args.protocol}' + ('_quick' if args.quick else '')
+    json_path = osp.join(args.out_dir, f'{name}.json')
+    work_root = osp.join(args.work_dir, name)
+    result = dict(runs=[], models={})
+    if osp.isfile(json_path):
+        with open(json_path) as f:
+            result = json.load(f)
+    result['meta'] = dict(
+        protocol=args.protocol,
+        num_folds=PROTOCOLS[args.protocol]['num_folds'],
+        folds=sorted(
+            set(result.get('meta', {}).get('folds', [])) | set(args.folds)),
+        seeds=sorted(
+            set(result.get('meta', {}).get('seeds', [])) | set(args.seeds)),
+        epochs_override=args.epochs,
+        cpu_threads=torch.get_num_threads(),
+        torch=torch.__version__,
+        python=platform.python_version(),
+        updated=datetime.datetime.now().isoformat(timespec='seconds'))
+    runs = result['runs']
+    done = {(r['config'], r['fold'], r['seed']) for r in runs}
+    dumps = {}
+
+    def save():
+        runs.extend(fused_runs(runs, dumps))
+        models = result['models']
+        for model in {
+                r['model']
+                for r in runs
+                if r['model'] not in models and r['model'].endswith('_2s')
+        }:
+            parts = [models.get(model[:-3]), models.get(model[:-3] + '_bone')]
+            if all(parts):
+                models[model] = {
+                    k: parts[0][k] + parts[1][k]
+                    for k in ('params', 'flops')
+                }
+        result['summary'] = summarize(runs, models)
+        dump_json(result, json_path)
+        table = protocol_markdown(result)
+        write_text(osp.join(args.out_dir, f'{name}.md'), table)
+        return table
+
+    pending = []
+    for config in args.configs:
+        rel = osp.relpath(osp.abspath(config), REPO)
+        key = model_key(config)
+        if key not in result['models']:
+            result['models'][key] = complexity(config)
+        for seed in args.seeds:
+            for fold in args.folds:
+                work_dir = osp.join(work_root,
+                                    osp.splitext(osp.basename(config))[0],
+                                    f'fold{fold}_seed{seed}')
+                dumps[(rel, fold, seed)] = osp.join(work_dir, 'test.pkl')
+                if (rel, fold, seed) not in done:
+                    pending.append(
+                        dict(
+                            config=config,
+                            rel=rel,
+                            key=key,
+                            fold=fold,
+                            seed=seed,
+                            work_dir=work_dir))
+    print_log(
+        f'{len(pending)} runs to do, {len(done)} already in {json_path}',
+        logger='current')
+
+    def record(n: int, job: dict, metrics: dict) -> None:
+        runs.append(
+            dict(
+                config=job['rel'],
+                model=job['key'],
+                fold=job['fold'],
+                seed=job['seed'],
+                **metrics))
+        print_log(
+            f"[{n}/{len(pending)}] {job['key']} fold {job['fold']} seed "
+            f"{job['seed']}: top-1 {metrics['top1']:.3f} mean-class "
+            f"{metrics['mean_class']:.3f} (best val epoch "
+            f"{metrics['best_epoch']}, {metrics['train_time_s']:.0f} s)",
+            logger='current')
+        save()
+
+    common = dict(
+        protocol=args.protocol,
+        data_root=args.data_root,
+        epochs=args.epochs,
+        cfg_options=args.cfg_options,
+        keep_checkpoints=args.keep_checkpoints)
+    if args.jobs <= 1:
+        for n, job in enumerate(pending, 1):
+            record(n, job, _run_job(job, common))
+    else:
+        ctx = multiprocessing.get_context('spawn')
+        with ProcessPoolExecutor(
+                args.jobs,
+                mp_context=ctx,
+                initializer=_init_worker,
+                initargs=(args.threads or 1, )) as pool:
+            futures = {
+                pool.submit(_run_job, job, common): job
+                for job in pending
+            }
+            for n, future in enumerate(as_completed(futures), 1):
+                record(n, futures[future], future.result())
+    save()
+    if args.readme:
+        replace_marked_block(args.readme, f'egait_{args.protocol}',
+                             protocol_markdown(result))
+        print_log(f'table written into {args.readme}', logger='current')
+    print_log(f'results: {json_path}', logger='current')
+    return result

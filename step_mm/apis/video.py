@@ -31,6 +31,7 @@ import torch.nn as nn
 
 from step_mm.apis.inference import (MIN_FRAMES, inference_gait,
                                     model_class_names)
+from step_mm.utils.io import atomic_path, dump_json
 
 __all__ = [
     'TrackEmotion', 'VideoResult', 'build_pose_backend', 'inference_video',
@@ -324,12 +325,6 @@ def inference_video(model: nn.Module,
         pose_tracks=pose_tracks)
 
 
-def _tmp_path(path: str) -> str:
-    d, name = osp.split(osp.abspath(path))
-    stem, ext = osp.splitext(name)
-    return osp.join(d, f'.{stem}.part{os.getpid()}{ext}')
-
-
 def write_annotated_video(result: VideoResult,
                           out_file: str,
                           progress: bool = True) -> str:
@@ -356,51 +351,42 @@ def write_annotated_video(result: VideoResult,
     for trk in result.pose_tracks:
         for i, f in enumerate(trk.frames.tolist()):
             by_frame.setdefault(f, []).append((trk, i))
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    tmp = _tmp_path(out_file)
-    writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'mp4v'),
-                             result.fps, (result.width, result.height))
-    if not writer.isOpened():
-        raise ValueError(f'{out_file}: OpenCV cannot write an mp4 video')
     bar = None
     if progress and result.num_frames >= 100:
         from mmengine.utils import ProgressBar
         bar = ProgressBar(result.num_frames)
     names = result.class_names
-    try:
-        for t, frame in enumerate(iter_frames(result.video,
-                                              result.num_frames)):
-            for trk, i in by_frame.get(t, []):
-                te = emotions[trk.track_id]
-                win = te.window_at(t)
-                label = None
-                if win is not None:
-                    p = win['probs']
-                    label = f'{names[int(p.argmax())]} {p.max():.2f}'
-                elif te.emotion is not None:
-                    label = te.emotion
-                draw_person(frame, trk.boxes[i], trk.image[i],
-                            trk.track_id, label)
-            writer.write(frame)
-            if bar is not None:
-                bar.update()
-    except BaseException:
-        writer.release()
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    writer.release()
+    with atomic_path(out_file, suffix='.mp4') as tmp:
+        writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'mp4v'),
+                                 result.fps, (result.width, result.height))
+        if not writer.isOpened():
+            raise ValueError(f'{out_file}: OpenCV cannot write an mp4 video')
+        try:
+            for t, frame in enumerate(
+                    iter_frames(result.video, result.num_frames)):
+                for trk, i in by_frame.get(t, []):
+                    te = emotions[trk.track_id]
+                    win = te.window_at(t)
+                    label = None
+                    if win is not None:
+                        p = win['probs']
+                        label = f'{names[int(p.argmax())]} {p.max():.2f}'
+                    elif te.emotion is not None:
+                        label = te.emotion
+                    draw_person(frame, trk.boxes[i], trk.image[i],
+                                trk.track_id, label)
+                writer.write(frame)
+                if bar is not None:
+                    bar.update()
+        finally:
+            writer.release()
     if bar is not None:
         print()
-    os.replace(tmp, out_file)
     return out_file
 
 
 def _write_json(obj: dict, path: str) -> None:
-    tmp = _tmp_path(path)
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
+    dump_json(obj, path, indent=1)
 
 
 def predict_video(model: nn.Module,

@@ -233,16 +233,11 @@ def write_gait_h5(path: str, gaits: Dict[str, np.ndarray]) -> None:
         path (str): Output file.
         gaits (dict[str, np.ndarray]): Key to array.
     """
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
+    from step_mm.utils.io import atomic_path
+    with atomic_path(path) as tmp:
         with h5py.File(tmp, 'w') as f:
             for key, arr in gaits.items():
                 arr = np.asarray(arr)
                 if arr.ndim == 3:  # (T, 16, 3) gait -> official (T, 48)
                     arr = arr.reshape(arr.shape[0], -1)
                 f.create_dataset(key, data=arr)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)

@@ -16,7 +16,7 @@ import numpy as np
 from .statistics import mean_std, paired_wilcoxon
 
 __all__ = ['per_class_recall', 'summarize_row', 'benchmark_table',
-           'table_markdown']
+           'table_markdown', 'format_si']
 
 
 def per_class_recall(run: Dict) -> Optional[List[Optional[float]]]:
@@ -115,7 +115,8 @@ def benchmark_table(rows: Dict[str, Sequence[Dict]],
     }
 
 
-def _si(n: Optional[float]) -> str:
+def format_si(n: Optional[float]) -> str:
+    """``1234567`` as ``'1.23M'`` (``'-'`` for None)."""
     if n is None:
         return '-'
     for unit, div in (('G', 1e9), ('M', 1e6), ('K', 1e3)):
@@ -156,8 +157,8 @@ def table_markdown(table: Dict[str, Dict],
             f"{r['top1_mean']:.3f} ± {r['top1_std']:.3f}",
             f"{r['mean_class_mean']:.3f} ± {r['mean_class_std']:.3f}",
             *('-' if v is None else f'{v:.3f}' for v in recall),
-            _si(r['params']),
-            _si(r['flops']),
+            format_si(r['params']),
+            format_si(r['flops']),
             '-' if time is None else f'{time:.0f} s',
             _p(r.get('p_top1')),
             _p(r.get('p_mean_class')),

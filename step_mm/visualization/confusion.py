@@ -12,26 +12,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from step_mm.evaluation.functional import (accuracies, confusion,
+                                           dump_arrays, read_dump)
+
 __all__ = ['load_dump', 'confusion_matrix', 'plot_confusion_matrix']
-
-
-def _item(value) -> np.ndarray:
-    if isinstance(value, dict):
-        if 'item' not in value:
-            raise KeyError(f"expected a LabelData dict with 'item', got keys "
-                           f'{list(value)}')
-        value = value['item']
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
-def _field(sample: dict, names: Tuple[str, ...], i: int, path: str):
-    for n in names:
-        if n in sample:
-            return _item(sample[n])
-    raise KeyError(f'{path}: result {i} has none of {names} (keys: '
-                   f'{sorted(sample)}); is this a tools/test.py --dump file?')
 
 
 def load_dump(dump: Union[str, List[dict]]) -> Tuple[np.ndarray, np.ndarray]:
@@ -43,40 +27,16 @@ def load_dump(dump: Union[str, List[dict]]) -> Tuple[np.ndarray, np.ndarray]:
     Returns:
         tuple[np.ndarray, np.ndarray]: Scores ``(N, C)`` and labels ``(N,)``.
     """
-    path = dump if isinstance(dump, str) else '<results>'
-    if isinstance(dump, str):
-        from mmengine.fileio import load
-        dump = load(dump)
-    if not isinstance(dump, (list, tuple)) or not dump:
-        raise ValueError(f'{path}: expected a non-empty list of results, got '
-                         f'{type(dump).__name__}')
-    scores = np.stack([
-        _field(s, ('pred_scores', 'pred_score'), i, path).reshape(-1)
-        for i, s in enumerate(dump)
-    ])
-    labels = np.array([
-        int(_field(s, ('gt_labels', 'gt_label'), i, path).reshape(-1)[0])
-        for i, s in enumerate(dump)
-    ])
+    _, scores, labels = (read_dump(dump) if isinstance(dump, str) else
+                         dump_arrays(dump))
     return scores, labels
 
 
 def confusion_matrix(gt: np.ndarray, pred: np.ndarray,
                      num_classes: int) -> np.ndarray:
-    """Counts ``cm[i, j]`` of gaits of class ``i`` predicted as ``j``.
-
-    Args:
-        gt (np.ndarray): ``(N,)`` true labels.
-        pred (np.ndarray): ``(N,)`` predicted labels.
-        num_classes (int): Number of classes.
-
-    Returns:
-        np.ndarray: ``(num_classes, num_classes)`` int64.
-    """
-    gt, pred = np.asarray(gt, np.int64), np.asarray(pred, np.int64)
-    return np.bincount(
-        gt * num_classes + pred,
-        minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    """Counts ``cm[i, j]`` of gaits of class ``i`` predicted as ``j``
+    (:func:`step_mm.evaluation.functional.confusion`)."""
+    return confusion(pred, gt, num_classes)
 
 
 def plot_confusion_matrix(dump: Union[str, List[dict]],
@@ -113,7 +73,7 @@ def plot_confusion_matrix(dump: Union[str, List[dict]],
     rows = cm.sum(1, keepdims=True)
     frac = cm / np.maximum(rows, 1)
     top1 = np.trace(cm) / max(cm.sum(), 1)
-    mean_class = frac.diagonal()[rows[:, 0] > 0].mean()
+    mean_class = accuracies(scores, gt)['mean_class']
     fig = Figure(figsize=(1.2 * C + 2.2, 1.1 * C + 1.8), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)

@@ -15,83 +15,33 @@ tensors in later versions are read too).
 import argparse
 import os
 import os.path as osp
-import pickle
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from step_mm.evaluation.functional import (accuracies, confusion,
+                                           read_dump)
+
 DEFAULT_CLASSES = ('happy', 'angry', 'sad', 'neutral')
 
 
-def _item(value, what: str, path: str, index: int) -> np.ndarray:
-    """A tensor / LabelData dict / array field as a numpy array."""
-    if isinstance(value, dict):
-        if 'item' not in value:
-            raise ValueError(f'{path}: gait {index}: {what} has no "item" '
-                             f'(keys {sorted(value)})')
-        value = value['item']
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
 def load_dump(path: str) -> Tuple[List[str], np.ndarray, np.ndarray]:
-    """Read a prediction dump.
+    """Read a prediction dump (:func:`step_mm.evaluation.functional.
+    read_dump`): the gait names, the scores ``(N, C)`` and the labels."""
+    return read_dump(path)
 
-    Args:
-        path (str): A ``.pkl`` written by ``tools/test.py --dump``.
 
-    Returns:
-        tuple[list[str], np.ndarray, np.ndarray]: The gait names
-        (``frame_dir``; ``'#i'`` when absent), the scores ``(N, C)`` and the
-        labels ``(N,)``.
+def format_report(scores: np.ndarray, labels: np.ndarray,
+                  classes: Sequence[str]) -> str:
+    """The confusion matrix and the accuracies as plain text.
+
+    Top-1 and mean-class accuracy have the definitions of the runner's
+    ``acc/top1`` and ``acc/mean1`` (:mod:`step_mm.evaluation.functional`).
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: no such dump file')
-    with open(path, 'rb') as f:
-        results = pickle.load(f)
-    if not isinstance(results, (list, tuple)) or not results:
-        raise ValueError(f'{path}: expected a non-empty list of per-gait '
-                         f'dicts (tools/test.py --dump), got '
-                         f'{type(results).__name__}')
-    names, scores, labels = [], [], []
-    for i, r in enumerate(results):
-        if not isinstance(r, dict):
-            raise ValueError(f'{path}: gait {i} is a {type(r).__name__}, '
-                             'not a dict of data-sample fields')
-        score = r.get('pred_scores', r.get('pred_score'))
-        label = r.get('gt_labels', r.get('gt_label'))
-        if score is None or label is None:
-            raise ValueError(f'{path}: gait {i} lacks pred_scores/gt_labels '
-                             f'(keys {sorted(r)})')
-        names.append(str(r.get('frame_dir', f'#{i}')))
-        scores.append(_item(score, 'pred_scores', path, i).reshape(-1))
-        labels.append(int(_item(label, 'gt_labels', path, i).reshape(-1)[0]))
-    if len({s.shape for s in scores}) != 1:
-        raise ValueError(f'{path}: gaits have different numbers of scores')
-    return names, np.stack(scores).astype(np.float64), np.array(labels)
-
-
-def confusion(pred: np.ndarray, labels: np.ndarray,
-              num_classes: int) -> np.ndarray:
-    """Count matrix, rows = true class, columns = predicted class."""
-    cm = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(cm, (labels, pred), 1)
-    return cm
-
-
-def accuracies(cm: np.ndarray) -> Tuple[float, np.ndarray, float]:
-    """Top-1, per-class recall (NaN for absent classes) and their mean."""
-    support = cm.sum(1)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        per_class = np.diag(cm) / support
-    top1 = float(np.trace(cm) / max(cm.sum(), 1))
-    return top1, per_class, float(np.nanmean(per_class))
-
-
-def format_report(cm: np.ndarray, classes: Sequence[str]) -> str:
-    """The matrix and the accuracies as plain text."""
-    top1, per_class, mean_class = accuracies(cm)
+    cm = confusion(scores.argmax(1), labels, len(classes))
+    acc = accuracies(scores, labels)
+    top1, per_class, mean_class = (acc['top1'], acc['per_class'],
+                                   acc['mean_class'])
     width = max(8, *(len(c) + 1 for c in classes))
     first = max(12, *(len(c) + 1 for c in classes))
     lines = [
@@ -151,7 +101,7 @@ def save_report(dump: str,
     os.makedirs(out_dir, exist_ok=True)
     plot(cm, classes, osp.join(out_dir, 'confusion_matrix.png'))
     with open(osp.join(out_dir, 'confusion_matrix.txt'), 'w') as f:
-        f.write(format_report(cm, classes) + '\n')
+        f.write(format_report(scores, labels, classes) + '\n')
     with open(osp.join(out_dir, 'predictions.csv'), 'w') as f:
         f.write('gait,label,pred,' + ','.join(classes) + '\n')
         for n, y, p, s in zip(names, labels, pred, scores):
@@ -189,7 +139,7 @@ def main(argv=None) -> np.ndarray:
     _, scores, labels = load_dump(args.dump)
     classes = _classes(args.classes, scores.shape[1])
     cm = confusion(scores.argmax(1), labels, len(classes))
-    print(format_report(cm, classes))
+    print(format_report(scores, labels, classes))
     if args.out:
         plot(cm, classes, args.out, title=osp.basename(args.dump))
         print(f'saved {args.out}')

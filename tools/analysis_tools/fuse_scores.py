@@ -18,12 +18,10 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from confusion_matrix import (
-    _classes,
-    accuracies,
-    confusion,  # noqa: E402
-    format_report,
-    load_dump)
+from confusion_matrix import _classes, format_report, load_dump  # noqa
+
+from step_mm.evaluation.functional import accuracies
+from step_mm.evaluation.functional import fuse_dumps as _fuse
 
 
 def fuse_dumps(
@@ -42,26 +40,7 @@ def fuse_dumps(
     """
     if len(dumps) < 2:
         raise ValueError('fusion needs at least two dumps')
-    weights = [1.0] * len(dumps) if weights is None else list(weights)
-    if len(weights) != len(dumps):
-        raise ValueError(f'{len(weights)} weights for {len(dumps)} dumps')
-    names, fused, labels = load_dump(dumps[0])
-    fused = fused * weights[0]
-    order = {n: i for i, n in enumerate(names)}
-    if len(order) != len(names):
-        raise ValueError(f'{dumps[0]}: gait names are not unique')
-    for path, w in zip(dumps[1:], weights[1:]):
-        other_names, scores, other_labels = load_dump(path)
-        if sorted(other_names) != sorted(names):
-            raise ValueError(f'{path} and {dumps[0]} hold different gaits')
-        idx = np.array([order[n] for n in other_names])
-        if scores.shape[1] != fused.shape[1]:
-            raise ValueError(f'{path}: {scores.shape[1]} classes, '
-                             f'{dumps[0]}: {fused.shape[1]}')
-        if (labels[idx] != other_labels).any():
-            raise ValueError(f'{path} and {dumps[0]} disagree on labels')
-        fused[idx] += w * scores
-    return names, fused, labels
+    return _fuse([load_dump(p) for p in dumps], weights, sources=dumps)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -77,13 +56,14 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     _, scores, labels = fuse_dumps(args.dumps, args.weights)
     classes = _classes(args.classes, scores.shape[1])
-    cm = confusion(scores.argmax(1), labels, len(classes))
-    top1, _, mean_class = accuracies(cm)
+    acc = accuracies(scores, labels)
+    top1, mean_class = acc['top1'], acc['mean_class']
     for path in args.dumps:
         _, s, y = load_dump(path)
-        t, _, m = accuracies(confusion(s.argmax(1), y, len(classes)))
-        print(f'{path}: top-1 {t:.4f}  mean-class {m:.4f}')
-    print(format_report(cm, classes))
+        a = accuracies(s, y)
+        print(f"{path}: top-1 {a['top1']:.4f}  mean-class "
+              f"{a['mean_class']:.4f}")
+    print(format_report(scores, labels, classes))
     print(f'fused top-1 {top1:.4f}  mean-class {mean_class:.4f}')
     return dict(top1=top1, mean_class=mean_class)
 

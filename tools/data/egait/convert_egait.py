@@ -19,6 +19,7 @@ import os.path as osp
 import pickle
 
 from step_mm.datasets import EGAIT_CLASSES, load_gait_files, make_split
+from step_mm.utils.io import atomic_path
 
 
 def convert(data_root: str, out: str, seed: int = 0, val_ratio: float = 0.1,
@@ -42,11 +43,9 @@ def convert(data_root: str, out: str, seed: int = 0, val_ratio: float = 0.1,
         for g in gaits
     ]
     data = dict(split=split, annotations=annotations)
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    tmp = f'{out}.tmp{os.getpid()}'
-    with open(tmp, 'wb') as f:
-        pickle.dump(data, f)
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        with open(tmp, 'wb') as f:
+            pickle.dump(data, f)
     return data
 
 
