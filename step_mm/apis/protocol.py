@@ -37,7 +37,8 @@ from step_mm.utils.io import dump_json, replace_marked_block, write_text
 __all__ = [
     'PROTOCOLS', 'SUBSETS', 'model_key', 'set_epochs', 'run_config',
     'train_and_test', 'best_checkpoint', 'complexity', 'fused_runs',
-    'summarize', 'protocol_markdown', 'run_protocol'
+    'summarize', 'protocol_markdown', 'run_protocol', 'fit_and_test',
+    'find_config', 'default_step_config'
 ]
 
 PROTOCOLS = dict(
@@ -155,21 +156,45 @@ def run_config(config: str,
     return cfg
 
 
+def fit_and_test(cfg: Config, before_train=None) -> Tuple[dict, Runner, float]:
+    """Build the runner, train, reload the best-on-val checkpoint, test.
+
+    Args:
+        cfg (Config): A full config (dataloaders already on their fold).
+        before_train (callable, optional): Called with the runner before
+            training (e.g. to check that no generated gait is in val/test).
+
+    Returns:
+        tuple: The test metrics (empty without a test loop), the runner
+        (``runner.model`` holds the tested weights) and the training time
+        in seconds. Without a saved best checkpoint the last weights are
+        tested.
+    """
+    runner = Runner.from_cfg(cfg)
+    if before_train is not None:
+        before_train(runner)
+    t0 = time.perf_counter()
+    runner.train()
+    train_time = time.perf_counter() - t0
+    metrics = {}
+    if runner._test_dataloader is not None:
+        best = runner.message_hub.get_info('best_ckpt')
+        if best and osp.isfile(best):
+            runner.load_checkpoint(best)
+        metrics = runner.test()
+    return metrics, runner, train_time
+
+
 def train_and_test(cfg: Config, keep_checkpoints: bool = False) -> dict:
     """Train, pick the best-val checkpoint, test it; returns the metrics."""
     if osp.isdir(cfg.work_dir):
         shutil.rmtree(cfg.work_dir)
-    runner = Runner.from_cfg(cfg)
-    t0 = time.perf_counter()
-    runner.train()
-    train_time = time.perf_counter() - t0
+    metrics, runner, train_time = fit_and_test(cfg)
     best = runner.message_hub.get_info('best_ckpt')
     if best is None or not osp.isfile(best):
         raise RuntimeError(f'{cfg.work_dir}: no best checkpoint was saved '
                            '(is validation enabled?)')
     best_epoch = int(BEST_RE.search(best).group(1))
-    runner.load_checkpoint(best)
-    metrics = runner.test()
     if not keep_checkpoints:
         for name in os.listdir(cfg.work_dir):
             if name.endswith('.pth'):
@@ -185,6 +210,37 @@ def train_and_test(cfg: Config, keep_checkpoints: bool = False) -> dict:
             int(v) for v in row
         ] for row in metrics['confusion_matrix/result'].tolist()]
     return result
+
+
+def find_config(pattern: str,
+                exclude: Sequence[str] = (),
+                require: Sequence[str] = ()) -> str:
+    """The first config (sorted) matching a glob and file-name filters.
+
+    A relative ``pattern`` is looked up under the clone's ``configs/``.
+    """
+    import glob
+    if not osp.isabs(pattern):
+        pattern = osp.join(REPO, 'configs', pattern)
+    found = [
+        p for p in sorted(glob.glob(pattern))
+        if not any(e in osp.basename(p) for e in exclude)
+        and all(r in osp.basename(p) for r in require)
+    ]
+    if not found:
+        raise FileNotFoundError(
+            f'no config matches {pattern} (excluding {list(exclude)}, '
+            f'requiring {list(require)}); pass it explicitly')
+    return found[0]
+
+
+def default_step_config() -> str:
+    """The STEP config with affective features (``step_*-aff_*``), else
+    the first ``configs/step/step_*egait*.py``."""
+    try:
+        return find_config('step/step_*egait*.py', require=('-aff_', ))
+    except FileNotFoundError:
+        return find_config('step/step_*egait*.py')
 
 
 def best_checkpoint(work_dir: str) -> Optional[str]:
