@@ -20,7 +20,6 @@ timed the same two ways. Writes
 """
 import argparse
 import collections
-import json
 import os
 import os.path as osp
 import statistics
@@ -31,8 +30,7 @@ from typing import Callable, Dict, List, Sequence
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from speed import ensure_omp_wait_policy  # noqa: E402
+from step_mm.utils.omp import ensure_omp_wait_policy
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

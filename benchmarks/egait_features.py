@@ -27,7 +27,6 @@ Example::
 Writes ``benchmarks/results/egait_features_<protocol>.json`` and ``.md``.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -37,51 +36,18 @@ from typing import Dict, Sequence
 import numpy as np
 import torch
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
 
-PROTOCOLS = dict(
-    random=dict(num_folds=10, seeds=(0, 1, 2)),
-    subject=dict(num_folds=5, seeds=(0, )))
+from step_mm.apis.protocol import PROTOCOLS
+from step_mm.datasets.feature_sets import load_features
+from step_mm.evaluation.functional import accuracies
+from step_mm.utils.io import dump_json, write_text
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 L2_GRID = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
 FEATURE_SETS = ('affective29', 'official29', 'motion165',
                 'affective29+motion165')
-
-
-def load_features(data_root: str) -> Dict[str, np.ndarray]:
-    """Keys, labels and every feature set of the gaits in ``data_root``,
-    computed by the dataset and transforms the configs use."""
-    from mmaction.registry import DATASETS
-    from mmengine.registry import init_default_scope
-
-    import step_mm  # noqa: F401  (registers the components)
-    init_default_scope('mmaction')
-    ds = DATASETS.build(
-        dict(
-            type='EGaitDataset',
-            data_root=data_root,
-            affective_file='affectiveFeatures.h5',
-            protocol='all',
-            pipeline=[
-                dict(type='NormalizeGait'),
-                dict(type='GaitAffectiveFeatures', with_motion_stats=True)
-            ]))
-    keys, labels, feats, official = [], [], [], []
-    for i in range(len(ds)):
-        info = ds.get_data_info(i)
-        keys.append(info['frame_dir'])
-        labels.append(int(info['label']))
-        official.append(info['official_affective'])
-        feats.append(ds.pipeline(info)['affective_feats'])
-    feats = np.stack(feats).astype(np.float64)
-    return dict(
-        keys=keys,
-        labels=np.asarray(labels),
-        affective29=feats[:, :29],
-        official29=np.stack(official).astype(np.float64),
-        motion165=feats[:, 29:],
-        **{'affective29+motion165': feats})
 
 
 def fit_predict(x_train: np.ndarray, y_train: np.ndarray, l2: float,
@@ -109,12 +75,6 @@ def fit_predict(x_train: np.ndarray, y_train: np.ndarray, l2: float,
     return predict
 
 
-def mean_class(pred: np.ndarray, true: np.ndarray, num_classes: int) -> float:
-    accs = [(pred[true == c] == c).mean() for c in range(num_classes)
-            if (true == c).any()]
-    return float(np.mean(accs))
-
-
 def run(data: Dict[str, np.ndarray], protocol: str, folds: Sequence[int],
         seeds: Sequence[int]) -> dict:
     from step_mm.datasets.splits import make_split
@@ -122,10 +82,12 @@ def run(data: Dict[str, np.ndarray], protocol: str, folds: Sequence[int],
     y = data['labels']
     num_classes = int(y.max()) + 1
     runs = []
+    bar = ProgressBar(len(FEATURE_SETS) * len(seeds) * len(folds))
     for name in FEATURE_SETS:
         x_all = data[name]
         for seed in seeds:
             for fold in folds:
+                bar.update()
                 split = make_split(data['keys'], y, protocol, num_folds, fold,
                                    seed, 0.1)
                 tr, va, te = (np.asarray(split[k])
@@ -149,7 +111,9 @@ def run(data: Dict[str, np.ndarray], protocol: str, folds: Sequence[int],
                         l2=l2,
                         val_top1=val,
                         top1=float((pred == y[te]).mean()),
-                        mean_class=mean_class(pred, y[te], num_classes)))
+                        mean_class=accuracies(
+                            np.eye(num_classes)[pred],
+                            y[te])['mean_class']))
     summary = {}
     for name in FEATURE_SETS:
         rs = [r for r in runs if r['features'] == name]
@@ -219,14 +183,11 @@ def main(argv=None):
         command='python benchmarks/egait_features.py ' +
         ' '.join(sys.argv[1:] if argv is None else argv),
         wall_s=round(time.perf_counter() - start, 1))
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=1)
+    dump_json(result, args.out)
     md = markdown(result)
-    with open(osp.splitext(args.out)[0] + '.md', 'w') as f:
-        f.write(md)
+    write_text(osp.splitext(args.out)[0] + '.md', md)
     print(md)
-    print(f'wrote {args.out} ({result["wall_s"]} s)')
+    print_log(f'wrote {args.out} ({result["wall_s"]} s)', logger='current')
     return result
 
 

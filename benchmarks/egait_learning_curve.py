@@ -23,15 +23,17 @@ import datetime
 import json
 import os
 import os.path as osp
-import sys
 from typing import Dict, List, Sequence
 
 import numpy as np
 
+from mmengine.utils import track_iter_progress
+
+from step_mm.apis.protocol import (default_step_config, run_protocol,
+                                   summarize)
+from step_mm.utils.io import dump_json, write_text
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-import egait_protocol  # noqa: E402
-from stepgen_augment import default_step_config  # noqa: E402
 
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
 
@@ -63,8 +65,7 @@ def collect(json_path: str, fraction: float, folds: Sequence[int],
         if r['fold'] in folds and r['seed'] in seeds
     ]
     out = {}
-    for model, s in egait_protocol.summarize(runs,
-                                             result['models']).items():
+    for model, s in summarize(runs, result['models']).items():
         out[model] = dict(
             fraction=fraction,
             top1_mean=s['top1_mean'],
@@ -136,21 +137,21 @@ def main(argv=None) -> dict:
     configs = args.configs or [
         osp.relpath(default_step_config(), REPO)]
     per_model: Dict[str, List[dict]] = {}
-    for frac in sorted(set(args.fractions)):
+    for frac in track_iter_progress(sorted(set(args.fractions))):
         out = osp.join(args.work_dir, f'frac{frac:g}')
         os.makedirs(out, exist_ok=True)
-        argv = ['--configs', *configs, '--protocol', 'random', '--folds',
-                *map(str, args.folds), '--seeds', *map(str, args.seeds),
-                '--out-dir', out, '--work-dir', out, '--jobs',
-                str(args.jobs), '--cfg-options',
-                f'train_dataloader.dataset.train_fraction={frac}']
-        if args.threads:
-            argv += ['--threads', str(args.threads)]
-        if args.data_root:
-            argv += ['--data-root', args.data_root]
-        if args.epochs:
-            argv += ['--epochs', str(args.epochs)]
-        egait_protocol.main(argv)
+        run_protocol(
+            configs,
+            'random',
+            args.folds,
+            args.seeds,
+            out_dir=out,
+            work_dir=out,
+            data_root=args.data_root,
+            epochs=args.epochs,
+            threads=args.threads,
+            jobs=args.jobs,
+            cfg_options={'train_dataloader.dataset.train_fraction': frac})
         for model, point in collect(
                 osp.join(out, 'egait_random.json'), frac, args.folds,
                 args.seeds).items():
@@ -176,10 +177,9 @@ def main(argv=None) -> dict:
         })
     os.makedirs(args.out_dir, exist_ok=True)
     base = osp.join(args.out_dir, 'egait_learning_curve')
-    egait_protocol.write_atomic(base + '.json',
-                                json.dumps(result, indent=1) + '\n')
+    dump_json(result, base + '.json')
     table = markdown(result)
-    egait_protocol.write_atomic(base + '.md', table)
+    write_text(base + '.md', table)
     print(table)
     return result
 

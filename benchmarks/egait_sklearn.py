@@ -45,14 +45,14 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
+
+from step_mm.apis.protocol import PROTOCOLS
+from step_mm.evaluation.functional import accuracies, confusion
 from step_mm.utils.io import dump_json, write_text
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-PROTOCOLS = dict(
-    random=dict(num_folds=10, seeds=(0, 1, 2)),
-    subject=dict(num_folds=5, seeds=(0, )))
 FEATURES = dict(affective29='aff29', motion165='motion165')
 INNER_FOLDS = 5
 VAL_RATIO = 0.1  # the protocol's val share; val is fitted on here
@@ -101,20 +101,16 @@ def _gamma_grid(grid: dict, num_features: int) -> dict:
 
 def scores(pred: np.ndarray, true: np.ndarray,
            num_classes: int) -> Dict[str, object]:
-    """Top-1, mean-class accuracy, per-class recall, confusion matrix."""
-    cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(cm, (true, pred), 1)
-    support = cm.sum(1)
-    recall = [
-        float(cm[c, c] / support[c]) if support[c] else None
-        for c in range(num_classes)
-    ]
-    present = [r for r in recall if r is not None]
+    """Top-1, mean-class accuracy, per-class recall, confusion matrix
+    (:mod:`step_mm.evaluation.functional`, the runner's definitions)."""
+    acc = accuracies(np.eye(num_classes)[pred], true)
     return dict(
-        top1=float(np.trace(cm) / cm.sum()),
-        mean_class=float(np.mean(present)),
-        per_class_recall=recall,
-        confusion_matrix=cm.tolist())
+        top1=acc['top1'],
+        mean_class=acc['mean_class'],
+        per_class_recall=[
+            None if np.isnan(r) else float(r) for r in acc['per_class']
+        ],
+        confusion_matrix=confusion(pred, true, num_classes).tolist())
 
 
 def fit_run(model: str, x: np.ndarray, y: np.ndarray, groups: np.ndarray,
@@ -245,7 +241,7 @@ def main(argv=None) -> dict:
     from step_mm.datasets.egait_dataset import EGAIT_CLASSES
     from step_mm.datasets.splits import actor_of, make_split
     torch.set_num_threads(1)
-    from egait_features import load_features
+    from step_mm.datasets.feature_sets import load_features
 
     start = time.perf_counter()
     data = load_features(args.data_root)
@@ -290,8 +286,10 @@ def main(argv=None) -> dict:
         write_text(osp.splitext(args.out)[0] + '.md', table)
         return table
 
+    bar = ProgressBar(len(args.seeds) * len(args.folds))
     for seed in args.seeds:
         for fold in args.folds:
+            bar.update()
             split = make_split(data['keys'], y, args.protocol, num_folds,
                                fold, seed, VAL_RATIO)
             fit_idx = np.array(split['train'] + split['val'])
@@ -313,16 +311,16 @@ def main(argv=None) -> dict:
                             fold=fold,
                             seed=seed,
                             **run))
-                    print(
+                    print_log(
                         f"{key} fold {fold} seed {seed}: top-1 "
                         f"{run['top1']:.3f} mean-class "
                         f"{run['mean_class']:.3f} "
                         f"({run['train_time_s']:.1f} s)",
-                        flush=True)
+                        logger='current')
                     save()
     table = save()
     print(table)
-    print(f'results: {args.out}')
+    print_log(f'results: {args.out}', logger='current')
     return result
 
 

@@ -39,9 +39,11 @@ from typing import Callable, Dict, List
 import numpy as np
 from mmengine.config import Config
 
+from step_mm.apis.protocol import model_key, run_protocol
+from step_mm.evaluation.benchmark_table import format_si
+from step_mm.utils.io import dump_json, replace_marked_block, write_text
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import egait_protocol  # noqa: E402
 
 #: The reference (joint) config of each model.
 MODELS = dict(
@@ -196,11 +198,13 @@ def run_candidate(model: str, name: str, args: argparse.Namespace,
         with open(cached) as f:
             before = len(json.load(f)['runs'])
     cpu0, wall0 = _cpu_s(), time.perf_counter()
-    out = egait_protocol.main([
-        '--configs', path, '--folds', *map(str, args.folds), '--seeds',
-        *map(str, args.seeds), '--out-dir', folder, '--work-dir',
-        osp.join(folder, 'work'), '--threads', '1'
-    ])
+    out = run_protocol([path],
+                       'random',
+                       args.folds,
+                       args.seeds,
+                       out_dir=folder,
+                       work_dir=osp.join(folder, 'work'),
+                       threads=1)
     runs = [
         dict(
             fold=r['fold'],
@@ -226,8 +230,8 @@ def run_candidate(model: str, name: str, args: argparse.Namespace,
         cpu_s_per_run=round((_cpu_s() - cpu0) / new_runs, 1)
         if new_runs else old.get('cpu_s_per_run'),
         wall_s=round(time.perf_counter() - wall0, 1),
-        params=out['models'][egait_protocol.model_key(path)]['params'],
-        flops=out['models'][egait_protocol.model_key(path)]['flops'],
+        params=out['models'][model_key(path)]['params'],
+        flops=out['models'][model_key(path)]['flops'],
         runs=runs)
 
 
@@ -253,8 +257,8 @@ def markdown(result: dict) -> str:
                 f"| {model} | {c['candidate']} | {c['change']} | "
                 f"{c['val_top1_mean']:.3f} ± {c['val_top1_std']:.3f} | "
                 f"{c['train_time_s_mean']:.0f} s | {c['cpu_s_per_run']:.0f} s"
-                f" | {egait_protocol._si(c['params'])} | "
-                f"{egait_protocol._si(c['flops'])} | "
+                f" | {format_si(c['params'])} | "
+                f"{format_si(c['flops'])} | "
                 f"{'**yes**' if c['candidate'] == chosen else ''} |")
     return '\n'.join(lines) + '\n'
 
@@ -291,15 +295,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def write_readme(path: str, table: str) -> None:
     """Replace the text between the egait_tune markers of ``path``."""
-    start, end = '<!-- egait_tune:start -->', '<!-- egait_tune:end -->'
-    with open(path) as f:
-        text = f.read()
-    i, j = text.find(start), text.find(end)
-    if i < 0 or j < i:
-        raise SystemExit(f'{path}: markers {start} ... {end} not found')
-    egait_protocol.write_atomic(path,
-                                text[:i + len(start)] + '\n' + table +
-                                text[j:])
+    try:
+        replace_marked_block(path, 'egait_tune', table)
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
 
 
 def main(argv=None) -> dict:
@@ -333,10 +332,8 @@ def main(argv=None) -> dict:
             result['chosen'][model] = choose(cands)
             result['updated'] = datetime.datetime.now().isoformat(
                 timespec='seconds')
-            egait_protocol.write_atomic(args.out,
-                                        json.dumps(result, indent=1) + '\n')
-            egait_protocol.write_atomic(
-                osp.splitext(args.out)[0] + '.md', markdown(result))
+            dump_json(result, args.out)
+            write_text(osp.splitext(args.out)[0] + '.md', markdown(result))
             print(markdown(result), flush=True)
     if args.readme:
         write_readme(args.readme, markdown(result))

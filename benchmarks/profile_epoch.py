@@ -35,8 +35,7 @@ import torch
 from mmengine.config import DictAction
 from torch.profiler import ProfilerActivity, profile, record_function
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from speed import ensure_omp_wait_policy  # noqa: E402
+from step_mm.utils.omp import ensure_omp_wait_policy
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(

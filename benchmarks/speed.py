@@ -41,7 +41,6 @@ other jobs on the same CPUs slow small ops down by up to tens of times.
 """
 import argparse
 import glob
-import json
 import math
 import multiprocessing as mp
 import os
@@ -49,13 +48,14 @@ import os.path as osp
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import types
 from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 import torch
+
+from step_mm.utils.omp import ensure_omp_wait_policy
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -81,42 +81,6 @@ RATIO_KEYS = ('train_gaits_per_s', 'train_gaits_per_s_b8',
               'latency_ms_b1', 'peak_mem_mb', 'params', 'flops')
 
 
-# ------------------------------------------------------------ threads
-def ensure_omp_wait_policy(policy: str, argv: Sequence[str]) -> str:
-    """Set ``OMP_WAIT_POLICY`` for this process, re-executing if needed.
-
-    torch's OpenMP threads spin while they wait for each other. When the
-    CPUs are oversubscribed (other processes running), a spinning thread
-    holds a core its partner needs, and every parallel op waits for the
-    scheduler (docs/speed.md, "Threads on a shared machine"). ``PASSIVE``
-    makes waiting threads sleep. The policy is read when the OpenMP runtime
-    loads, so the script re-executes itself with the variable set.
-
-    Args:
-        policy (str): ``'auto'`` (keep the environment's value if set, else
-            ``PASSIVE`` when the 1-minute load average is at least 3/4 of
-            the CPU count, else the runtime default), ``'passive'``,
-            ``'active'`` or ``'env'`` (leave the environment alone).
-        argv (Sequence[str]): Arguments to re-execute with.
-
-    Returns:
-        str: The policy in effect (``'default'`` when unset).
-    """
-    current = os.environ.get('OMP_WAIT_POLICY')
-    if policy == 'auto':
-        if current is None and os.getloadavg()[0] >= 0.75 * os.cpu_count():
-            policy = 'passive'
-        else:
-            policy = 'env'
-    if policy != 'env' and (current or '').upper() != policy.upper():
-        os.environ['OMP_WAIT_POLICY'] = policy.upper()
-        sys.stdout.flush()
-        os.execv(sys.executable,
-                 [sys.executable, osp.abspath(sys.argv[0]), *argv])
-    return os.environ.get('OMP_WAIT_POLICY', 'default')
-
-
-# ------------------------------------------------------------- configs
 def _one(pattern: str) -> Optional[str]:
     """The first config matching ``pattern`` under ``configs/``, or None.
 
@@ -166,21 +130,6 @@ def _setup() -> None:
     init_default_scope('mmaction')
 
 
-def _gcn_first_forward(self, x: torch.Tensor) -> torch.Tensor:
-    """``STEPGCNBlock.forward`` as it was before aggregating first: the
-    1x1 conv to ``K * C_out`` maps, then the graph aggregation."""
-    n, _, t, v = x.shape
-    A = self.A
-    if self.edge_importance is not None:
-        A = A * self.edge_importance
-    y = self.gcn(x).view(n, self.num_subsets, -1, t, v)
-    y = torch.einsum('nkctv,kvw->nctw', y, A)
-    y = self.tcn(y)
-    if self.residual is not None:
-        y = y + self.residual(x)
-    return self.relu(y)
-
-
 def build(spec: dict):
     """Model, optimiser wrapper and config of one benchmark entry."""
     from mmaction.registry import MODELS
@@ -194,7 +143,7 @@ def build(spec: dict):
         from step_mm.models.backbones.step_gcn import STEPGCNBlock
         for module in model.modules():
             if isinstance(module, STEPGCNBlock):
-                module.forward = types.MethodType(_gcn_first_forward, module)
+                module.aggregate_first = False  # the real block, plain order
     elif spec.get('patch') == 'stepgen_conv':
         from mmaction.models.backbones.stgcn import STGCNBlock
         from step_mm.models.generators.stepgen_modules import (

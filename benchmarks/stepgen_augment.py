@@ -57,7 +57,6 @@ compared on val):
 """
 import argparse
 import copy
-import glob
 import hashlib
 import json
 import os
@@ -69,11 +68,18 @@ from typing import Dict, Iterable, List, Optional, Sequence
 import numpy as np
 import torch
 
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
+
 import step_mm  # noqa: F401
 from step_mm.datasets import EGAIT_CLASSES, load_gait_files
 from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
                                         frechet_distance, motion_amplitude)
 from step_mm.skeleton import align_to_reference
+from step_mm.apis.generation import (generate_gait_files, load_generator,
+                                     write_generated_gaits)
+from step_mm.apis.protocol import (default_step_config, find_config,
+                                   fit_and_test, set_epochs)
 from step_mm.utils.io import dump_json, replace_marked_block
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -83,7 +89,6 @@ VARIANTS = ('real_only', 'stepgen_push_pull', 'stepgen_no_push_pull')
 RECIPES = ('mix', 'mix_crop', 'posterior', 'pretrain')
 GEN_VARIANTS = VARIANTS[1:]
 GEN_CONFIG_GLOB = osp.join(REPO, 'configs', 'step_gen', 'stepgen_*.py')
-STEP_CONFIG_GLOB = osp.join(REPO, 'configs', 'step', 'step_*egait*.py')
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
 README = osp.join(REPO, 'configs', 'step_gen', 'README.md')
 MARK_NAME = 'stepgen_random'
@@ -94,21 +99,6 @@ LABELS_FILE = 'labels.h5'
 
 
 # ------------------------------------------------------------- configs
-def find_config(pattern: str, exclude: Sequence[str] = (),
-                require: Sequence[str] = ()) -> str:
-    """The first config (sorted) matching a glob and name filters."""
-    found = [
-        p for p in sorted(glob.glob(pattern))
-        if not any(e in osp.basename(p) for e in exclude)
-        and all(r in osp.basename(p) for r in require)
-    ]
-    if not found:
-        raise FileNotFoundError(
-            f'no config matches {pattern} (excluding {list(exclude)}, '
-            f'requiring {list(require)}); pass it explicitly')
-    return found[0]
-
-
 def default_gen_configs() -> Dict[str, str]:
     """STEP-Gen configs of the two generator variants."""
     return dict(
@@ -116,15 +106,6 @@ def default_gen_configs() -> Dict[str, str]:
                                       exclude=('no-pushpull', )),
         stepgen_no_push_pull=find_config(GEN_CONFIG_GLOB,
                                          require=('no-pushpull', )))
-
-
-def default_step_config() -> str:
-    """The STEP config with affective features (``step_*-aff_*``), else
-    the first ``configs/step/step_*egait*.py``."""
-    try:
-        return find_config(STEP_CONFIG_GLOB, require=('-aff_', ))
-    except FileNotFoundError:
-        return find_config(STEP_CONFIG_GLOB)
 
 
 def _set_split(ds: dict, fold: int, seed: int, num_folds: int,
@@ -135,29 +116,12 @@ def _set_split(ds: dict, fold: int, seed: int, num_folds: int,
 
 
 def _set_epochs(cfg, epochs: Optional[int]) -> None:
-    """Change the number of epochs and stretch the LR schedule with it."""
-    if not epochs:
-        return
-    old = cfg.train_cfg.max_epochs
-    cfg.train_cfg.max_epochs = epochs
-    if 'val_interval' in cfg.train_cfg:
-        cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval, epochs)
-    scheds = cfg.get('param_scheduler') or []
-    if isinstance(scheds, dict):
-        scheds = [scheds]
-    kept = []
-    for s in scheds:
-        if s.get('end', 0) >= old:
-            s['end'] = epochs
-        if 'T_max' in s:
-            s['T_max'] = max(1, epochs - s.get('begin', 0))
-        if s.get('begin', 0) < s.get('end', epochs + 1):
-            kept.append(s)  # a phase that starts after the end is dropped
-    if scheds:
-        cfg.param_scheduler = kept
-    ckpt = cfg.get('default_hooks', {}).get('checkpoint')
-    if ckpt and ckpt.get('interval', 1) > epochs:
-        ckpt['interval'] = epochs
+    """:func:`step_mm.apis.protocol.set_epochs` where ``epochs`` is set."""
+    if epochs:
+        set_epochs(cfg, epochs)
+        ckpt = cfg.get('default_hooks', {}).get('checkpoint')
+        if ckpt and ckpt.get('interval', 1) > epochs:
+            ckpt['interval'] = epochs
 
 
 def _finish(cfg, work_dir: str, seed: int, name: str):
@@ -252,26 +216,23 @@ def check_no_leak(dataset, gen_keys: Iterable[str], name: str) -> None:
 
 # ------------------------------------------------------------ training
 def train_and_test(cfg, gen_keys: Iterable[str] = ()):
-    """Train, reload the best-on-val checkpoint if any, test.
+    """Train, reload the best-on-val checkpoint if any, test
+    (:func:`step_mm.apis.protocol.fit_and_test`), refusing a val or test
+    subset that holds a generated gait.
 
     Returns:
         tuple: ``(test metrics, runner)``; ``runner.model`` holds the
         selected weights.
     """
-    from mmengine.runner import Runner
-    runner = Runner.from_cfg(cfg)
     gen_keys = set(gen_keys)
-    if runner._val_dataloader is not None:
-        check_no_leak(runner.val_dataloader.dataset, gen_keys, 'val')
-    if runner._test_dataloader is not None:
-        check_no_leak(runner.test_dataloader.dataset, gen_keys, 'test')
-    runner.train()
-    metrics = {}
-    if runner._test_dataloader is not None:
-        best = runner.message_hub.get_info('best_ckpt')
-        if best and osp.isfile(best):
-            runner.load_checkpoint(best)
-        metrics = runner.test()
+
+    def no_leak(runner):
+        if runner._val_dataloader is not None:
+            check_no_leak(runner.val_dataloader.dataset, gen_keys, 'val')
+        if runner._test_dataloader is not None:
+            check_no_leak(runner.test_dataloader.dataset, gen_keys, 'test')
+
+    metrics, runner, _ = fit_and_test(cfg, no_leak)
     return metrics, runner
 
 
@@ -336,14 +297,6 @@ def real_train_set(step_cfg) -> tuple:
     return gaits, labels
 
 
-def _tools(name: str):
-    sys.path.insert(0, osp.join(REPO, 'tools'))
-    try:
-        return __import__(name)
-    finally:
-        sys.path.pop(0)
-
-
 def trained_generator(gen_cfg, vdir: str, resume: bool = True) -> tuple:
     """The fold's STEP-Gen: trained now, or loaded from its final
     checkpoint in ``vdir/stepgen`` when an earlier run left one.
@@ -354,8 +307,9 @@ def trained_generator(gen_cfg, vdir: str, resume: bool = True) -> tuple:
     ckpt = osp.join(vdir, 'stepgen',
                     f'epoch_{gen_cfg.train_cfg.max_epochs}.pth')
     if resume and osp.isfile(ckpt):
-        print(f'reusing the STEP-Gen checkpoint {ckpt}', flush=True)
-        model, _ = _tools('generate_gaits').load_generator(gen_cfg, ckpt)
+        print_log(f'reusing the STEP-Gen checkpoint {ckpt}',
+                  logger='current')
+        model, _ = load_generator(gen_cfg, ckpt)
         return model, 0.0
     t0 = time.time()
     _, runner = train_and_test(gen_cfg)
@@ -378,9 +332,8 @@ def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
     from step_mm.datasets.transforms import GaitToLength
     ds_cfg = gen_cfg.train_dataloader.dataset
     class_names = tuple(ds_cfg.get('class_names', EGAIT_CLASSES))
-    tool = _tools('generate_gaits')
     if recipe in ('mix', 'pretrain'):
-        paths = tool.generate_gait_files(
+        paths = generate_gait_files(
             model, out_dir, num_per_class, class_names, seed=seed)
     else:
         if real is None:
@@ -411,7 +364,7 @@ def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
         else:
             raise ValueError(f'unknown recipe {recipe!r}')
         gen = gen.float().cpu().numpy()
-        paths = tool.write_generated_gaits(
+        paths = write_generated_gaits(
             out_dir, [g[:n] for g, n in zip(gen, cut)], labels, class_names)
     return load_gait_files(*paths, class_names)
 
@@ -433,8 +386,8 @@ def real_only_classifier(cfg, resume: bool = True) -> tuple:
         with open(record) as f:
             saved = json.load(f)
         if osp.isfile(saved['checkpoint']):
-            print(f"reusing the real-only STEP {saved['checkpoint']}",
-                  flush=True)
+            print_log(f"reusing the real-only STEP {saved['checkpoint']}",
+                      logger='current')
             runner = Runner.from_cfg(cfg)
             runner.load_checkpoint(saved['checkpoint'])
             return runner.model, saved['metrics'], saved['val_top1']
@@ -724,8 +677,10 @@ def main(argv=None):
           flush=True)
     runs = []
     t_start = time.time()
+    bar = ProgressBar(len(args.seeds) * len(args.folds))
     for seed in args.seeds:
         for fold in args.folds:
+            bar.update()
             cache = osp.join(
                 args.work_dir, f'fold{fold}_seed{seed}', 'run.json'
                 if args.recipe == 'mix' else f'run_{args.recipe}.json')
@@ -733,7 +688,8 @@ def main(argv=None):
                 with open(cache) as f:
                     cached = json.load(f)
                 if cached.get('signature') == sig:
-                    print(f'[fold {fold} seed {seed}] reusing {cache}')
+                    print_log(f'[fold {fold} seed {seed}] reusing {cache}',
+                              logger='current')
                     runs.append(cached['run'])
                     continue
             rec = run_one(args, fold, seed, gen_configs, step_config)

@@ -14,7 +14,6 @@ process; their values must agree (asserted), then each is timed::
 Writes ``benchmarks/results/stepgen_loss_speed.json`` atomically.
 """
 import argparse
-import json
 import math
 import os
 import os.path as osp

@@ -487,14 +487,13 @@ def dist_train(config, work_dir, options, procs=2, timeout=300):
 
 
 TEARDOWN_SCRIPT = '''
-import os, sys
+import os, runpy, sys
 import torch.distributed as dist
 tool = sys.argv[1]
 sys.argv = [f'tools/{tool}.py'] + sys.argv[2:]
 os.environ.update(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
                   MASTER_ADDR='127.0.0.1')
-sys.path.insert(0, 'tools')
-__import__(tool).main()
+runpy.run_path(f'tools/{tool}.py', run_name='__main__')
 print('PROCESS_GROUP_ALIVE', dist.is_initialized())
 '''
 

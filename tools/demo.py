@@ -9,23 +9,20 @@ runs through the real STEP config and mmengine's ``Runner``; logs and
 checkpoints go to ``work_dirs/demo_step_fold0``.
 """
 import argparse
-import glob
 import os
 import os.path as osp
-import re
-import time
 
 import numpy as np
 import torch
 from mmaction.registry import DATASETS
-from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
 
 import step_mm  # noqa: F401
+from step_mm.apis.protocol import (best_checkpoint, find_config, run_config,
+                                   train_and_test)
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-STEP_CONFIG = 'step_stgcn-aff_1xb8-joint-t75-*e_egait-keypoint-3d.py'
+STEP_CONFIG = 'step/step_stgcn-aff_1xb8-joint-t75-*e_egait-keypoint-3d.py'
 
 
 def parse_args():
@@ -36,8 +33,7 @@ def parse_args():
         help='folder with features.h5 / labels.h5 (official E-Gait layout)')
     parser.add_argument(
         '--config',
-        default=sorted(
-            glob.glob(osp.join(REPO, 'configs', 'step', STEP_CONFIG)))[0],
+        default=find_config(STEP_CONFIG),
         help='the STEP config to train')
     parser.add_argument('--fold', type=int, default=0)
     parser.add_argument('--seed', type=int, default=0)
@@ -73,54 +69,31 @@ def summarize(data_root: str) -> dict:
     return s
 
 
-def train_and_test(config: str, data_root: str, fold: int, seed: int,
-                   work_dir: str) -> dict:
-    """Train STEP on one fold, keep the best-val checkpoint, test it."""
-    cfg = Config.fromfile(config)
-    for subset in ('train', 'val', 'test'):
-        cfg[f'{subset}_dataloader'].dataset.update(
-            data_root=data_root,
-            protocol='random',
-            num_folds=10,
-            fold=fold,
-            seed=seed)
-    cfg.work_dir = work_dir
-    cfg.randomness = dict(seed=seed)
-    cfg.log_level = 'WARNING'
-    cfg.default_hooks.logger.interval = 1000
+def train_fold(config: str, data_root: str, fold: int, seed: int,
+               work_dir: str) -> dict:
+    """Train STEP on one fold, keep the best-val checkpoint, test it
+    (:func:`step_mm.apis.protocol.train_and_test`)."""
+    cfg = run_config(config, 'random', fold, seed, work_dir, data_root)
     cfg.experiment_name = f'demo_step_fold{fold}'
-    if osp.isdir(work_dir):
-        for old in glob.glob(osp.join(work_dir, '*.pth')):
-            os.remove(old)
-    runner = Runner.from_cfg(cfg)
-    sizes = {
-        s: len(getattr(runner, f'{s}_dataloader').dataset)
-        for s in ('train', 'val', 'test')
-    }
-    print(
-        f"Training STEP ({osp.basename(config)}) on fold {fold} of the "
-        f"random 10-fold protocol: {sizes['train']} train / {sizes['val']}"
-        f" val / {sizes['test']} test gaits, "
-        f'{cfg.train_cfg.max_epochs} epochs ...',
-        flush=True)
-    t0 = time.perf_counter()
-    runner.train()
-    train_time = time.perf_counter() - t0
-    best = runner.message_hub.get_info('best_ckpt')
-    epoch = int(re.search(r'epoch_(\d+)\.pth$', best).group(1))
-    print(f'trained in {train_time:.0f} s; best val top-1 '
-          f"{runner.message_hub.get_info('best_score'):.3f} at epoch "
-          f'{epoch} ({osp.relpath(best)})')
-    runner.load_checkpoint(best)
-    metrics = runner.test()
-    return dict(metrics=metrics, train_time_s=train_time, best_epoch=epoch)
+    cfg.default_hooks.logger.interval = 1000
+    print_log(
+        f'Training STEP ({osp.basename(config)}) on fold {fold} of the '
+        f'random 10-fold protocol, {cfg.train_cfg.max_epochs} epochs ...',
+        logger='current')
+    result = train_and_test(cfg, keep_checkpoints=True)
+    print_log(
+        f"trained in {result['train_time_s']:.0f} s; best val top-1 "
+        f"{result['best_val_top1']:.3f} at epoch {result['best_epoch']} "
+        f'({osp.relpath(best_checkpoint(work_dir))})',
+        logger='current')
+    return result
 
 
-def print_results(metrics: dict, classes) -> None:
+def print_results(result: dict, classes) -> None:
     """Print top-1, mean-class accuracy and the confusion matrix."""
-    cm = np.asarray(metrics['confusion_matrix/result'])
-    print(f"Test fold: top-1 {metrics['acc/top1']:.3f}, mean-class "
-          f"{metrics['acc/mean1']:.3f} ({int(cm.sum())} gaits)")
+    cm = np.asarray(result['confusion_matrix'])
+    print(f"Test fold: top-1 {result['top1']:.3f}, mean-class "
+          f"{result['mean_class']:.3f} ({int(cm.sum())} gaits)")
     width = max(9, max(len(c) for c in classes) + 2)
     print('confusion matrix (rows: true, columns: predicted)')
     print(' ' * width + ''.join(c.rjust(width) for c in classes))
@@ -135,9 +108,9 @@ def main():
         return
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    result = train_and_test(args.config, args.data_root, args.fold, args.seed,
-                            args.work_dir)
-    print_results(result['metrics'], list(summary['class_counts']))
+    result = train_fold(args.config, args.data_root, args.fold, args.seed,
+                        args.work_dir)
+    print_results(result, list(summary['class_counts']))
 
 
 if __name__ == '__main__':

@@ -18,7 +18,6 @@ per-gait predictions (CSV) there.
 import argparse
 import os
 import os.path as osp
-import sys
 import tempfile
 
 from mmengine.config import Config, DictAction
@@ -154,9 +153,7 @@ def main(argv=None) -> dict:
     finally:
         close_dist()  # gloo threads must not outlive the interpreter
     if args.show_dir is not None and rank == 0:
-        sys.path.insert(
-            0, osp.join(osp.dirname(osp.abspath(__file__)), 'analysis_tools'))
-        from confusion_matrix import save_report
+        from step_mm.evaluation.report import save_report
         save_report(dump_file, args.show_dir, classes)
     if tmp is not None:
         tmp.cleanup()

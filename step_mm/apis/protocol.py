@@ -29,6 +29,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
+from mmengine.utils import ProgressBar
 
 from step_mm.evaluation.benchmark_table import format_si
 from step_mm.evaluation.functional import accuracies, fuse_dumps
@@ -511,9 +512,11 @@ def run_protocol(configs: Sequence[str],
         epochs=args.epochs,
         cfg_options=args.cfg_options,
         keep_checkpoints=args.keep_checkpoints)
+    bar = ProgressBar(len(pending)) if pending else None
     if args.jobs <= 1:
         for n, job in enumerate(pending, 1):
             record(n, job, _run_job(job, common))
+            bar.update()
     else:
         ctx = multiprocessing.get_context('spawn')
         with ProcessPoolExecutor(
@@ -527,6 +530,7 @@ def run_protocol(configs: Sequence[str],
             }
             for n, future in enumerate(as_completed(futures), 1):
                 record(n, futures[future], future.result())
+                bar.update()
     save()
     if args.readme:
         replace_marked_block(args.readme, f'egait_{args.protocol}',

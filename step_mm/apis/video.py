@@ -19,7 +19,6 @@ Example::
     for track in result.tracks:
         print(track.track_id, track.emotion)
 """
-import json
 import os
 import os.path as osp
 import time

@@ -7,7 +7,6 @@ under the same key; ``affectiveFeatures*.h5`` optionally holds ``(29,)``
 precomputed features under the same key. Keys are matched by name.
 """
 import logging
-import os
 import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence

@@ -173,7 +173,8 @@ def fuse_dumps(dumps: Sequence[Union[str, Dump]],
 
     Args:
         dumps (Sequence[str | tuple]): ``tools/test.py --dump`` pickles, or
-            what :func:`read_dump` returned for them (names, ``(N, C)`` scores, ``(N,)`` labels).
+            what :func:`read_dump` returned for them (names, ``(N, C)``
+            scores, ``(N,)`` labels).
         weights (Sequence[float], optional): One per dump. Defaults to ones.
         sources (Sequence[str], optional): Names of the dumps in error
             messages. Defaults to the paths (or ``'dump i'``).

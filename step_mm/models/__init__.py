@@ -3,5 +3,4 @@ from .backbones import *  # noqa: F401,F403
 from .generators import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
-from .recognizers import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403

@@ -94,8 +94,8 @@ def test_runs_on_the_tiny_set_and_resumes(tiny_egait, tmp_path, capsys):
         assert r['seed'] == 0 and 'pred' not in r and 'test_idx' not in r
         assert 0 <= r['top1'] <= 1
     # the test gaits are the protocol runner's test fold
-    import egait_features
-    feats = egait_features.load_features(tiny_egait)
+    from step_mm.datasets.feature_sets import load_features
+    feats = load_features(tiny_egait)
     split = make_split(feats['keys'], feats['labels'], 'subject', 5, 0, 0,
                        0.1)
     from step_mm.datasets.sources import source_of

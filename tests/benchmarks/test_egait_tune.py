@@ -2,7 +2,6 @@
 """``benchmarks/egait_tune.py``: the candidates, the budget rule, the pick."""
 import importlib.util
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -13,7 +12,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _script():
-    sys.path.insert(0, osp.join(REPO, 'benchmarks'))
     spec = importlib.util.spec_from_file_location(
         'egait_tune', osp.join(REPO, 'benchmarks', 'egait_tune.py'))
     module = importlib.util.module_from_spec(spec)

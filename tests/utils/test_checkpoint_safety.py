@@ -1,5 +1,6 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """mmengine checkpoints must load under torch's safe (weights_only) loader."""
+import os.path as osp
 import subprocess
 import sys
 
@@ -72,10 +73,12 @@ def test_plain_mmengine_checkpoint_needs_the_patch(tmp_path):
     """Without step_mm, mmengine's checkpoint is refused (the reason for
     the patch); with it, the same run's checkpoint loads."""
     code = (
-        'import sys, torch\n'
-        f'sys.path.insert(0, {str(__file__.rsplit("/", 1)[0])!r})\n'
-        'from test_checkpoint_safety import _runner\n'
-        f'_runner({str(tmp_path)!r}, 1).train()\n'
+        'import importlib.util, sys, torch\n'
+        'spec = importlib.util.spec_from_file_location(\n'
+        f'    "test_checkpoint_safety", {osp.abspath(__file__)!r})\n'
+        'mod = importlib.util.module_from_spec(spec)\n'
+        'spec.loader.exec_module(mod)\n'
+        f'mod._runner({str(tmp_path)!r}, 1).train()\n'
         'try:\n'
         f'    torch.load({str(tmp_path / "epoch_1.pth")!r})\n'
         'except Exception as e:\n'

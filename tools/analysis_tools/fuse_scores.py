@@ -11,17 +11,15 @@ same labels; they are matched by name (``frame_dir``). The weighted sum of
 the per-class probabilities is the fused score.
 """
 import argparse
-import os.path as osp
-import sys
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from confusion_matrix import _classes, format_report, load_dump  # noqa
-
 from step_mm.evaluation.functional import accuracies
 from step_mm.evaluation.functional import fuse_dumps as _fuse
+from step_mm.evaluation.functional import read_dump as load_dump
+from step_mm.evaluation.report import class_names as _classes
+from step_mm.evaluation.report import format_report
 
 
 def fuse_dumps(

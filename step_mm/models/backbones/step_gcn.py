@@ -74,6 +74,10 @@ class STEPGCNBlock(BaseModule):
                 nn.Conv2d(in_channels, out_channels, 1, stride=(stride, 1)),
                 nn.BatchNorm2d(out_channels))
         self.relu = nn.ReLU()
+        #: Aggregate over the graph before the 1x1 conv where that is
+        #: cheaper (fewer input than output channels per subset); False
+        #: forces the plain order (``benchmarks/speed.py`` times both).
+        self.aggregate_first = True
 
     def _gcn_aggregate_first(self, x: torch.Tensor,
                              A: torch.Tensor) -> torch.Tensor:
@@ -105,8 +109,10 @@ class STEPGCNBlock(BaseModule):
             A = A * self.edge_importance
         # The regrouped weight has no static shape for the ONNX exporter;
         # both paths are equal, so tracing takes the plain one.
-        if c_in < self.gcn.out_channels // self.num_subsets and not (
-                torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
+        if (self.aggregate_first
+                and c_in < self.gcn.out_channels // self.num_subsets
+                and not (torch.jit.is_tracing()
+                         or torch.onnx.is_in_onnx_export())):
             y = self._gcn_aggregate_first(x, A)
         else:
             y = self.gcn(x).view(n, self.num_subsets, -1, t, v)

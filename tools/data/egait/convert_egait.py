@@ -14,9 +14,10 @@ Example::
         work_dirs/egait_3d.pkl
 """
 import argparse
-import os
 import os.path as osp
 import pickle
+
+from mmengine.logging import print_log
 
 from step_mm.datasets import EGAIT_CLASSES, load_gait_files, make_split
 from step_mm.utils.io import atomic_path
@@ -57,8 +58,10 @@ def main():
     parser.add_argument('--val-ratio', type=float, default=0.1)
     args = parser.parse_args()
     data = convert(args.data_root, args.out, args.seed, args.val_ratio)
-    print(f"wrote {len(data['annotations'])} gaits and "
-          f"{len(data['split'])} splits to {args.out}")
+    print_log(
+        f"wrote {len(data['annotations'])} gaits and "
+        f"{len(data['split'])} splits to {args.out}",
+        logger='current')
 
 
 if __name__ == '__main__':

@@ -1,1 +1,0 @@
-# Copyright (c) step_mm contributors. All rights reserved.
