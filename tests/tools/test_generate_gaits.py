@@ -161,7 +161,8 @@ def test_failed_write_replaces_neither_file(tools, tiny_egait, tmp_path,
             raise OSError('disk full')
         write_gait_h5(path, gaits)
 
-    monkeypatch.setattr(tools, 'write_gait_h5', failing_write)
+    import step_mm.apis.generation as generation
+    monkeypatch.setattr(generation, 'write_gait_h5', failing_write)
     gaits = [make_fake_gait(20, 0, np.random.default_rng(0))] * 4
     with pytest.raises(OSError, match='disk full'):
         tools.write_generated_gaits(data, gaits, [0, 1, 2, 3],
