@@ -18,6 +18,9 @@ Checkpoints come from the protocol runner's work directory
 ``benchmarks/egait_protocol.py --keep-checkpoints``); a run without one is
 trained there first (:func:`step_mm.apis.protocol.train_and_test`).
 
+``--subset val`` perturbs each run's val gaits instead (results named
+``*_val``): recipe choices are made on those, never on the test folds.
+
 Per run, the JSON keeps aggregates only: top-1, mean-class accuracy and the
 predicted-class histogram per perturbation (no per-gait predictions).
 Results are written atomically after every run and runs already there are
@@ -76,10 +79,10 @@ def run_metrics(pred: np.ndarray, labels: np.ndarray,
         num=int(len(labels)))
 
 
-def test_gaits(cfg: Config) -> List[dict]:
-    """The raw test gaits of a run's config (key, joints, label, fps)."""
+def subset_gaits(cfg: Config, subset: str = 'test') -> List[dict]:
+    """The raw gaits of a run's subset (key, joints, label, fps)."""
     from mmaction.registry import DATASETS
-    ds_cfg = cfg.test_dataloader.dataset.copy()
+    ds_cfg = cfg[f'{subset}_dataloader'].dataset.copy()
     ds_cfg.pipeline = []
     ds = DATASETS.build(ds_cfg)
     return [
@@ -146,8 +149,8 @@ def markdown(result: dict) -> str:
         f"E-Gait protocol `{meta['protocol']}` (folds "
         f"{', '.join(map(str, meta['folds']))}; seeds "
         f"{', '.join(map(str, meta['seeds']))}): each run's best-val "
-        'checkpoint on its test fold through `inference_gait`, the test '
-        'gaits perturbed. Mean ± sample std over runs; drop = clean top-1 '
+        f"checkpoint on its {meta.get('subset', 'test')} gaits through "
+        '`inference_gait`, those gaits perturbed. Mean ± sample std over runs; drop = clean top-1 '
         'minus perturbed top-1 (mean of paired differences); predicted '
         'classes pooled over runs, with the largest class share.', ''
     ]
@@ -230,6 +233,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--epochs', type=int, help='shorten the schedule of runs trained here')
     parser.add_argument(
         '--name', help='results name (default egait_robustness_<protocol>)')
+    parser.add_argument(
+        '--subset',
+        choices=('test', 'val'),
+        default='test',
+        help='gaits perturbed: the test fold (the benchmark) or the val '
+        'subset (for recipe choices, which never look at the test fold; '
+        'results named *_val)')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
     args = parser.parse_args(argv)
     proto = PROTOCOLS[args.protocol]
@@ -256,7 +266,8 @@ def main(argv=None) -> dict:
     init_default_scope('mmaction')
     if args.threads:
         torch.set_num_threads(args.threads)
-    name = args.name or f'egait_robustness_{args.protocol}'
+    name = args.name or f'egait_robustness_{args.protocol}' + (
+        '_val' if args.subset == 'val' else '')
     json_path = osp.join(args.out_dir, f'{name}.json')
     result = dict(runs=[])
     if osp.isfile(json_path):
@@ -268,6 +279,7 @@ def main(argv=None) -> dict:
         protocol=args.protocol,
         folds=sorted(set(old.get('folds', [])) | set(args.folds)),
         seeds=sorted(set(old.get('seeds', [])) | set(args.seeds)),
+        subset=args.subset,
         class_names=list(EGAIT_CLASSES),
         perturbations=list(PERTURBATIONS),
         cpu_threads=torch.get_num_threads(),
@@ -313,7 +325,7 @@ def main(argv=None) -> dict:
                     ckpt = best_checkpoint(work_dir)
                 t0 = time.perf_counter()
                 model = init_gait_model(cfg, ckpt, device='cpu')
-                gaits = test_gaits(cfg)
+                gaits = subset_gaits(cfg, args.subset)
                 res = evaluate_run(model, gaits, todo, len(EGAIT_CLASSES))
                 if run is None:
                     run = dict(

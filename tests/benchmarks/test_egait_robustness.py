@@ -70,6 +70,14 @@ def test_smoke_run_trains_once_reuses_checkpoints_and_resumes(
     other = mod.main(argv + ['--name', 'again'])
     assert other['runs'][0]['results'] == run['results']
     assert os.listdir(osp.join(work, 'egait_random'))  # the runner's layout
+    # recipe choices look at the val subset, never the test fold
+    val = mod.main(argv + ['--subset', 'val'])
+    assert val['meta']['subset'] == 'val'
+    assert osp.isfile(osp.join(out, 'egait_robustness_random_val.json'))
+    from step_mm.datasets import EGaitDataset
+    val_set = EGaitDataset(
+        data_root=tiny_egait, pipeline=[], subset='val', fold=0)
+    assert val['runs'][0]['results']['clean']['num'] == len(val_set)
 
 
 def test_bad_arguments_are_one_clear_error(tmp_path, capsys):
