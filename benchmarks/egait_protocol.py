@@ -49,6 +49,7 @@ from mmengine.registry import init_default_scope
 import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.apis.protocol import (PROTOCOLS, model_key, run_config,
                                    set_epochs, train_and_test)
+from step_mm.datasets.sources import SOURCES, accuracy_by_source
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
@@ -101,7 +102,7 @@ def fused_runs(runs: List[dict], dumps: Dict[Tuple, str]) -> List[dict]:
         paths = [dumps.get((r['config'], fold, seed)) for r in (joint, bone)]
         if not all(p and osp.isfile(p) for p in paths):
             continue
-        _, scores, labels = fuse_dumps(paths)
+        names, scores, labels = fuse_dumps(paths)
         top1, _, mean_class = accuracies(
             confusion(scores.argmax(1), labels, scores.shape[1]))
         out.append(
@@ -114,8 +115,26 @@ def fused_runs(runs: List[dict], dumps: Dict[Tuple, str]) -> List[dict]:
                 mean_class=mean_class,
                 best_epoch=None,
                 train_time_s=round(
-                    joint['train_time_s'] + bone['train_time_s'], 2)))
+                    joint['train_time_s'] + bone['train_time_s'], 2),
+                by_source=accuracy_by_source(names, scores.argmax(1),
+                                             labels)))
     return out
+
+
+def pooled_by_source(runs: List[dict]) -> Optional[Dict[str, dict]]:
+    """Top-1 per source over all test gaits of the runs (None if unknown)."""
+    if not runs or any('by_source' not in r for r in runs):
+        return None
+    hits, nums = {}, {}
+    for r in runs:
+        for src, v in r['by_source'].items():
+            hits[src] = hits.get(src, 0.) + v['top1'] * v['num']
+            nums[src] = nums.get(src, 0) + v['num']
+    order = SOURCES + ('other', )
+    return {
+        src: dict(top1=hits[src] / nums[src], num=nums[src])
+        for src in sorted(nums, key=order.index)
+    }
 
 
 def summarize(runs: List[dict], models: Dict[str, dict]) -> Dict[str, dict]:
@@ -135,6 +154,7 @@ def summarize(runs: List[dict], models: Dict[str, dict]) -> Dict[str, dict]:
             params=models.get(model, {}).get('params'),
             flops=models.get(model, {}).get('flops'),
             train_time_s_mean=float(np.mean([r['train_time_s'] for r in rs])),
+            by_source=pooled_by_source(rs),
             configs=sorted({r['config']
                             for r in rs}))
     return summary
@@ -173,6 +193,21 @@ def markdown(result: dict) -> str:
             f"{s['mean_class_mean']:.3f} ± {s['mean_class_std']:.3f} | "
             f"{_si(s['params'])} | {_si(s['flops'])} | "
             f"{s['train_time_s_mean']:.0f} s | {s['n_runs']} |")
+    srcs = [m for m, s in result['summary'].items() if s.get('by_source')]
+    if srcs:
+        lines += [
+            '', 'Top-1 by source database (docs/egait.md, "Sources"), '
+            'pooled over the test gaits of all runs:', '',
+            '| model | ' + ' | '.join(SOURCES) + ' |',
+            '|---|' + '---|' * len(SOURCES)
+        ]
+        for model in srcs:
+            bs = result['summary'][model]['by_source']
+            cells = [
+                f"{bs[src]['top1']:.2f}" if src in bs else '-'
+                for src in SOURCES
+            ]
+            lines.append(f"| {model} | {' | '.join(cells)} |")
     return '\n'.join(lines) + '\n'
 
 

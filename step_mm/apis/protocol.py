@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 
 __all__ = [
     'PROTOCOLS', 'SUBSETS', 'model_key', 'set_epochs', 'run_config',
-    'train_and_test', 'best_checkpoint'
+    'train_and_test', 'best_checkpoint', 'dump_accuracy_by_source'
 ]
 
 PROTOCOLS = dict(
@@ -165,7 +165,25 @@ def train_and_test(cfg: Config, keep_checkpoints: bool = False) -> dict:
         result['confusion_matrix'] = [[
             int(v) for v in row
         ] for row in metrics['confusion_matrix/result'].tolist()]
+    dump = osp.join(cfg.work_dir, 'test.pkl')
+    if osp.isfile(dump):
+        result['by_source'] = dump_accuracy_by_source(dump)
     return result
+
+
+def dump_accuracy_by_source(dump: str) -> dict:
+    """Top-1 per source database of a run's test dump (aggregates only).
+
+    See :func:`step_mm.datasets.sources.accuracy_by_source`.
+    """
+    from mmengine.fileio import load
+
+    from step_mm.datasets.sources import accuracy_by_source
+    from step_mm.visualization import load_dump
+    samples = load(dump)
+    scores, labels = load_dump(samples)
+    return accuracy_by_source([s['frame_dir'] for s in samples],
+                              scores.argmax(1), labels)
 
 
 def best_checkpoint(work_dir: str) -> Optional[str]:
