@@ -36,16 +36,16 @@ from mmengine.config import DictAction
 
 import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.apis.protocol import (PROTOCOLS, fused_runs, model_key,
-                                   protocol_markdown, run_config,
-                                   run_protocol, set_epochs, summarize,
-                                   train_and_test)
+                                   pooled_by_source, protocol_markdown,
+                                   run_config, run_protocol, set_epochs,
+                                   summarize, train_and_test)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 markdown = protocol_markdown
 
 __all__ = [
     'PROTOCOLS', 'model_key', 'run_config', 'set_epochs', 'train_and_test',
-    'fused_runs', 'summarize', 'markdown', 'main'
+    'fused_runs', 'pooled_by_source', 'summarize', 'markdown', 'main'
 ]
 
 

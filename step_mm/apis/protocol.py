@@ -32,14 +32,17 @@ from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
 
 from step_mm.evaluation.benchmark_table import format_si
-from step_mm.evaluation.functional import accuracies, fuse_dumps
+from step_mm.datasets.sources import SOURCES, accuracy_by_source
+from step_mm.evaluation.functional import (accuracies, fuse_dumps,
+                                           read_dump)
 from step_mm.utils.io import dump_json, replace_marked_block, write_text
 
 __all__ = [
     'PROTOCOLS', 'SUBSETS', 'model_key', 'set_epochs', 'run_config',
-    'train_and_test', 'best_checkpoint', 'complexity', 'fused_runs',
-    'summarize', 'protocol_markdown', 'run_protocol', 'fit_and_test',
-    'find_config', 'default_step_config'
+    'train_and_test', 'best_checkpoint', 'dump_accuracy_by_source',
+    'complexity', 'fused_runs', 'pooled_by_source', 'summarize',
+    'protocol_markdown', 'run_protocol', 'fit_and_test', 'find_config',
+    'default_step_config'
 ]
 
 PROTOCOLS = dict(
@@ -210,7 +213,19 @@ def train_and_test(cfg: Config, keep_checkpoints: bool = False) -> dict:
         result['confusion_matrix'] = [[
             int(v) for v in row
         ] for row in metrics['confusion_matrix/result'].tolist()]
+    dump = osp.join(cfg.work_dir, 'test.pkl')
+    if osp.isfile(dump):
+        result['by_source'] = dump_accuracy_by_source(dump)
     return result
+
+
+def dump_accuracy_by_source(dump: str) -> dict:
+    """Top-1 per source database of a run's test dump (aggregates only).
+
+    See :func:`step_mm.datasets.sources.accuracy_by_source`.
+    """
+    names, scores, labels = read_dump(dump)
+    return accuracy_by_source(names, scores.argmax(1), labels)
 
 
 def find_config(pattern: str,
@@ -296,7 +311,7 @@ def fused_runs(runs: List[dict], dumps: Dict[Tuple, str]) -> List[dict]:
         paths = [dumps.get((r['config'], fold, seed)) for r in (joint, bone)]
         if not all(p and osp.isfile(p) for p in paths):
             continue
-        _, scores, labels = fuse_dumps(paths)
+        names, scores, labels = fuse_dumps(paths)
         acc = accuracies(scores, labels)
         top1, mean_class = acc['top1'], acc['mean_class']
         out.append(
@@ -309,8 +324,26 @@ def fused_runs(runs: List[dict], dumps: Dict[Tuple, str]) -> List[dict]:
                 mean_class=mean_class,
                 best_epoch=None,
                 train_time_s=round(
-                    joint['train_time_s'] + bone['train_time_s'], 2)))
+                    joint['train_time_s'] + bone['train_time_s'], 2),
+                by_source=accuracy_by_source(names, scores.argmax(1),
+                                             labels)))
     return out
+
+
+def pooled_by_source(runs: List[dict]) -> Optional[Dict[str, dict]]:
+    """Top-1 per source over all test gaits of the runs (None if unknown)."""
+    if not runs or any('by_source' not in r for r in runs):
+        return None
+    hits, nums = {}, {}
+    for r in runs:
+        for src, v in r['by_source'].items():
+            hits[src] = hits.get(src, 0.) + v['top1'] * v['num']
+            nums[src] = nums.get(src, 0) + v['num']
+    order = SOURCES + ('other', )
+    return {
+        src: dict(top1=hits[src] / nums[src], num=nums[src])
+        for src in sorted(nums, key=order.index)
+    }
 
 
 def summarize(runs: List[dict], models: Dict[str, dict]) -> Dict[str, dict]:
@@ -330,6 +363,7 @@ def summarize(runs: List[dict], models: Dict[str, dict]) -> Dict[str, dict]:
             params=models.get(model, {}).get('params'),
             flops=models.get(model, {}).get('flops'),
             train_time_s_mean=float(np.mean([r['train_time_s'] for r in rs])),
+            by_source=pooled_by_source(rs),
             configs=sorted({r['config']
                             for r in rs}))
     return summary
@@ -359,6 +393,21 @@ def protocol_markdown(result: dict) -> str:
             f"{s['mean_class_mean']:.3f} ± {s['mean_class_std']:.3f} | "
             f"{format_si(s['params'])} | {format_si(s['flops'])} | "
             f"{s['train_time_s_mean']:.0f} s | {s['n_runs']} |")
+    srcs = [m for m, s in result['summary'].items() if s.get('by_source')]
+    if srcs:
+        lines += [
+            '', 'Top-1 by source database (docs/egait.md, "Sources"), '
+            'pooled over the test gaits of all runs:', '',
+            '| model | ' + ' | '.join(SOURCES) + ' |',
+            '|---|' + '---|' * len(SOURCES)
+        ]
+        for model in srcs:
+            bs = result['summary'][model]['by_source']
+            cells = [
+                f"{bs[src]['top1']:.2f}" if src in bs else '-'
+                for src in SOURCES
+            ]
+            lines.append(f"| {model} | {' | '.join(cells)} |")
     return '\n'.join(lines) + '\n'
 
 

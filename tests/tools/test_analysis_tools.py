@@ -167,3 +167,40 @@ def test_fused_runs_and_summary(tmp_path):
         summary=summary)
     table = bench.markdown(result)
     assert '| stgcn | 0.583 ± 0.118 |' in table
+
+
+def test_accuracy_by_source_is_pooled_over_runs(tmp_path):
+    names = ['ale_walk_an_1_fin', '001_Angry_positions', 'g2']
+    joint = _write_dump(tmp_path / 'j.pkl', names, JOINT[:3], LABELS[:3])
+    bone = _write_dump(tmp_path / 'b.pkl', names, BONE[:3], LABELS[:3])
+    base = dict(seed=0, mean_class=0.5, best_epoch=1, train_time_s=1.)
+    runs = [
+        dict(base, config='j.py', model='m', fold=0, top1=.5,
+             by_source=dict(BML=dict(top1=1., num=2), ICT=dict(top1=0.,
+                                                             num=1))),
+        dict(base, config='j.py', model='m', fold=1, top1=.5,
+             by_source=dict(BML=dict(top1=0., num=2))),
+        dict(base, config='b.py', model='m_bone', fold=0, top1=.5),
+    ]
+    # what train_and_test stores for a run, from its test dump
+    from step_mm.apis.protocol import dump_accuracy_by_source
+    assert dump_accuracy_by_source(joint) == dict(
+        BML=dict(top1=1., num=1), ICT=dict(top1=0., num=1),
+        other=dict(top1=1., num=1))
+    pooled = bench.pooled_by_source(runs[:2])
+    assert pooled == dict(BML=dict(top1=0.5, num=4), ICT=dict(top1=0., num=1))
+    assert bench.pooled_by_source(runs) is None  # a run without sources
+    # fused runs carry their own per-source accuracy, from the dumps' names
+    fused = bench.fused_runs(runs, {('j.py', 0, 0): joint,
+                                    ('b.py', 0, 0): bone})
+    # joint + bone: all three right (happy, happy, angry)
+    assert fused[0]['by_source'] == dict(
+        BML=dict(top1=1., num=1), ICT=dict(top1=1., num=1),
+        other=dict(top1=1., num=1))
+    summary = bench.summarize(runs[:2], {})
+    table = bench.markdown(
+        dict(meta=dict(protocol='random', num_folds=10, seeds=[0],
+                       cpu_threads=1), summary=summary))
+    assert '| model | BML | ICT | CMU |' in table
+    assert '| m | 0.50 | 0.00 | - |' in table
+
