@@ -37,7 +37,6 @@ Example::
 import argparse
 import datetime
 import json
-import os
 import os.path as osp
 import platform
 import sys
