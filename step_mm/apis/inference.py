@@ -478,8 +478,8 @@ def inference_gait(model: nn.Module,
     Each gait is split where it jumps (:func:`find_discontinuities`, at
     the input's own frame rate: cuts, lost tracks, looped clips; a piece is
     a gait of its own), each piece is resampled to the model's frame rate
-    (linear interpolation,
-    :func:`step_mm.datasets.transforms.resample_frames`), and every piece
+    (:func:`step_mm.datasets.transforms.resample_frames`: a cubic spline
+    when upsampling, linear when downsampling), and every piece
     longer than the model's
     clip is cut into windows of the clip length (``stride`` apart, the last
     one ending at the piece's last frame). Each window runs through the
@@ -550,8 +550,11 @@ def inference_gait(model: nn.Module,
         for p0, p1 in pieces:
             piece = g[p0:p1]
             if abs(f - target_fps) > 1e-6:
+                # a cubic spline upsamples low-rate inputs without a kink at
+                # every input frame (RandomFrameRateGait trains the same way)
                 piece = resample_frames(
-                    piece[None], int(round(len(piece) * target_fps / f)))[0]
+                    piece[None], int(round(len(piece) * target_fps / f)),
+                    mode='cubic')[0]
             starts = sliding_windows(len(piece), clip_len, stride)
             ends = np.minimum(starts + (clip_len or len(piece)), len(piece))
             for s, e in zip(starts, ends):
