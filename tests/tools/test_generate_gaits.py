@@ -307,3 +307,20 @@ def test_augment_summary_and_readme_block(tmp_path):
     assert '| stepgen_push_pull | 60.0 ± 0.0 |' in text
     bench.update_readme(table, readme)  # idempotent
     assert open(readme).read() == text
+
+
+def test_benchmark_checkpoints_are_written_atomically(tmp_path):
+    """benchmarks/stepgen_augment.py trains with SafeCheckpointHook (a kill
+    while saving leaves the previous checkpoint, never a cut-short one)."""
+    from mmaction.registry import HOOKS
+
+    from step_mm.engine.hooks import SafeCheckpointHook
+    bench = _load('stepgen_augment',
+                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    cfgs = [bench.build_stepgen_cfg(GEN_CONFIG, 1, 0, str(tmp_path))]
+    if STEP_CONFIGS:
+        cfgs.append(bench.build_step_cfg(STEP_CONFIGS[0], 1, 0,
+                                         str(tmp_path)))
+    for cfg in cfgs:
+        hook = HOOKS.build(cfg.default_hooks.checkpoint)
+        assert isinstance(hook, SafeCheckpointHook), type(hook)
