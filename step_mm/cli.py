@@ -131,6 +131,12 @@ def _predict(args) -> int:
               'tools/train.py), or --random-init to try the pipeline with an '
               'untrained model', file=sys.stderr)
         return 2
+    if args.gif:  # refused before minutes of work, not after
+        folder = osp.dirname(osp.abspath(args.gif))
+        if not osp.isdir(folder):
+            print(f'step-mm: --gif {args.gif}: the folder {folder} does not '
+                  'exist; create it or give another path', file=sys.stderr)
+            return 2
     from step_mm.video.cli import is_video, predict_video_cli
     if is_video(args.file):
         return predict_video_cli(args)
@@ -150,8 +156,13 @@ def _predict(args) -> int:
         return 1
     if args.gif:
         from step_mm.visualization import render_gait_animation
-        render_gait_animation(
-            joints, args.gif, result, fps=fps, max_frames=args.gif_frames)
+        try:
+            render_gait_animation(
+                joints, args.gif, result, fps=fps, max_frames=args.gif_frames)
+        except OSError as e:
+            print(f'step-mm: --gif {args.gif}: cannot write it ({e})',
+                  file=sys.stderr)
+            return 1
     if args.json:
         print(json.dumps(dict(file=args.file, **result.to_dict()), indent=2))
     else:

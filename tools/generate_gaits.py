@@ -8,8 +8,14 @@ labels_file=None)`` (labels from the keys) or with the labels file::
 
     python tools/generate_gaits.py CONFIG CKPT --num-per-class 1000 \
         --out work_dirs/gen [--prior normal|reference] [--seed 0]
+
+Existing files are never replaced without ``--overwrite`` (the default
+suffix gives the official names, so ``--out`` at a copy of E-Gait would
+replace its real gaits); both files are written to temporary names in
+``DIR`` and renamed only once both are complete.
 """
 import argparse
+import os
 import os.path as osp
 import time
 from typing import Optional, Sequence, Tuple
@@ -45,6 +51,10 @@ def parse_args():
         '--num-frames', type=int, default=None,
         help='length of the generated gaits (default: the model\'s)')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument(
+        '--overwrite', action='store_true',
+        help='replace existing features<suffix>.h5 / labels<suffix>.h5 in '
+        '--out (refused by default)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config settings, key=value (mmengine syntax)')
@@ -91,8 +101,8 @@ def generate_gait_files(model: torch.nn.Module,
                         seed: int = 0,
                         batch_size: int = 512,
                         suffix: str = '',
-                        num_frames: Optional[int] = None
-                        ) -> Tuple[str, str]:
+                        num_frames: Optional[int] = None,
+                        overwrite: bool = False) -> Tuple[str, str]:
     """Generate ``num_per_class`` gaits per class and write them.
 
     Keys are ``NNNNN_<Emotion>`` (a running number and the capitalised
@@ -108,10 +118,16 @@ def generate_gait_files(model: torch.nn.Module,
         batch_size (int): Gaits per forward. Defaults to 512.
         suffix (str): File name suffix. Defaults to ``''``.
         num_frames (int, optional): Output length; None = the model's.
+        overwrite (bool): Replace existing files. Defaults to False.
 
     Returns:
         tuple[str, str]: Paths of the features and labels files.
+
+    Raises:
+        FileExistsError: If an output file exists and not ``overwrite``
+            (checked before generating).
     """
+    check_outputs(out_dir, suffix, overwrite)
     if num_per_class < 1:
         raise ValueError(f'num_per_class must be >= 1, got {num_per_class}')
     if batch_size < 1:
@@ -130,18 +146,43 @@ def generate_gait_files(model: torch.nn.Module,
             lab, num_frames=num_frames, prior=prior, generator=generator)
         chunks.append(gaits.float().cpu().numpy())
     return write_generated_gaits(out_dir, np.concatenate(chunks), labels,
-                                 class_names, suffix)
+                                 class_names, suffix, overwrite)
+
+
+def output_paths(out_dir: str, suffix: str = '') -> Tuple[str, str]:
+    """Paths of the features and labels files written to ``out_dir``."""
+    return (osp.join(out_dir, f'features{suffix}.h5'),
+            osp.join(out_dir, f'labels{suffix}.h5'))
+
+
+def check_outputs(out_dir: str, suffix: str = '',
+                  overwrite: bool = False) -> None:
+    """Refuse to replace existing output files unless ``overwrite``.
+
+    Raises:
+        FileExistsError: Naming the first existing file.
+    """
+    if overwrite:
+        return
+    for path in output_paths(out_dir, suffix):
+        if osp.lexists(path):
+            raise FileExistsError(
+                f'{path} exists; pass --overwrite to replace it, or choose '
+                'another --out or --suffix (nothing was written)')
 
 
 def write_generated_gaits(out_dir: str,
                           gaits: Sequence[np.ndarray],
                           labels: Sequence[int],
                           class_names: Sequence[str] = EGAIT_CLASSES,
-                          suffix: str = '') -> Tuple[str, str]:
+                          suffix: str = '',
+                          overwrite: bool = False) -> Tuple[str, str]:
     """Write labelled gaits in the official layout, atomically.
 
     Keys are ``NNNNN_<Emotion>`` (a running number and the capitalised
-    class name), values ``(T_i, V * 3)``.
+    class name), values ``(T_i, V * 3)``. Both files are written to
+    temporary names in ``out_dir`` and renamed once both are complete, so
+    an interrupted or failed write replaces neither.
 
     Args:
         out_dir (str): Output folder.
@@ -150,35 +191,56 @@ def write_generated_gaits(out_dir: str,
         labels (Sequence[int]): Their labels.
         class_names (Sequence[str]): Names of labels 0..K-1.
         suffix (str): File name suffix. Defaults to ``''``.
+        overwrite (bool): Replace existing files. Defaults to False.
 
     Returns:
         tuple[str, str]: Paths of the features and labels files.
+
+    Raises:
+        FileExistsError: If an output file exists and not ``overwrite``.
     """
+    check_outputs(out_dir, suffix, overwrite)
     if not all(np.isfinite(g).all() for g in gaits):
         raise FloatingPointError(
             'the generator produced NaN/inf joints; check the checkpoint')
     width = max(5, len(str(len(labels))))
     keys = [f'{i + 1:0{width}d}_{class_names[k].capitalize()}'
             for i, k in enumerate(labels)]
-    feat_path = osp.join(out_dir, f'features{suffix}.h5')
-    label_path = osp.join(out_dir, f'labels{suffix}.h5')
-    write_gait_h5(feat_path, dict(zip(keys, gaits)))
-    write_gait_h5(label_path,
-                  {k: np.int64(lab) for k, lab in zip(keys, labels)})
+    feat_path, label_path = output_paths(out_dir, suffix)
+    tmp = [f'{p}.part{os.getpid()}' for p in (feat_path, label_path)]
+    try:
+        write_gait_h5(tmp[0], dict(zip(keys, gaits)))
+        write_gait_h5(tmp[1],
+                      {k: np.int64(lab) for k, lab in zip(keys, labels)})
+        check_outputs(out_dir, suffix, overwrite)  # none appeared meanwhile
+        os.replace(tmp[0], feat_path)
+        os.replace(tmp[1], label_path)
+    finally:
+        for t in tmp:
+            if osp.exists(t):
+                os.remove(t)
     return feat_path, label_path
 
 
 def main():
     args = parse_args()
     from mmengine.config import Config
+    try:  # before the model is built: refuse at once, not minutes later
+        check_outputs(args.out, args.suffix, args.overwrite)
+    except FileExistsError as e:
+        raise SystemExit(f'tools/generate_gaits.py: {e}') from None
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     t0 = time.time()
     model, class_names = load_generator(cfg, args.checkpoint, args.device)
-    feat_path, label_path = generate_gait_files(
-        model, args.out, args.num_per_class, class_names, args.prior,
-        args.seed, args.batch_size, args.suffix, args.num_frames)
+    try:
+        feat_path, label_path = generate_gait_files(
+            model, args.out, args.num_per_class, class_names, args.prior,
+            args.seed, args.batch_size, args.suffix, args.num_frames,
+            args.overwrite)
+    except FileExistsError as e:
+        raise SystemExit(f'tools/generate_gaits.py: {e}') from None
     n = args.num_per_class * len(class_names)
     print(f'wrote {n} gaits ({args.num_per_class} per class of '
           f'{", ".join(class_names)}) to {feat_path} and {label_path} in '

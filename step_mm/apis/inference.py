@@ -186,12 +186,17 @@ def init_gait_model(config: Union[str, Path, Config],
         and ``model.dataset_meta`` (``classes``).
 
     Raises:
+        FileNotFoundError: If the config or the checkpoint file is missing.
+        CheckpointReadError: If the checkpoint cannot be read (empty, cut
+            short, not a checkpoint, unsafe content); one line naming it.
         CheckpointMismatchError: If the checkpoint's weights do not match the
             model (missing, unexpected or differently shaped weights);
             nothing is loaded partially.
     """
     from mmaction.registry import MODELS
-    from mmengine.runner import CheckpointLoader, load_checkpoint
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+    from step_mm.utils import read_checkpoint
     config_name = config if isinstance(config, (str, Path)) else 'the config'
     cfg = _to_config(config)
     if cfg_options:
@@ -203,18 +208,9 @@ def init_gait_model(config: Union[str, Path, Config],
         model = MODELS.build(cfg.model)
     classes = None
     if checkpoint is not None:
-        ckpt = CheckpointLoader.load_checkpoint(
-            checkpoint, map_location='cpu', logger='silent')
-        if not isinstance(ckpt, dict):
-            raise CheckpointMismatchError(
-                f'{checkpoint}: not a checkpoint dict')
+        ckpt = read_checkpoint(checkpoint)
         _check_checkpoint(model, ckpt, checkpoint, str(config_name))
-        load_checkpoint(
-            model,
-            checkpoint,
-            map_location='cpu',
-            strict=True,
-            logger='silent')
+        _load_checkpoint_to_model(model, ckpt, strict=True, logger='silent')
         classes = ckpt.get('meta', {}).get('dataset_meta',
                                            {}).get('classes')
     model.cfg = cfg

@@ -5,6 +5,8 @@
 per test gait, the ``ActionDataSample.to_dict()`` of the prediction, whose
 ``pred_scores`` and ``gt_labels`` are ``{'item': tensor}`` (mmaction2 1.1.0;
 the 1.2 names ``pred_score``/``gt_label`` with plain tensors are read too).
+Files are read by :func:`step_mm.evaluation.dumps.load_dump`, which refuses
+pickles that would run code.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -42,11 +44,14 @@ def load_dump(dump: Union[str, List[dict]]) -> Tuple[np.ndarray, np.ndarray]:
 
     Returns:
         tuple[np.ndarray, np.ndarray]: Scores ``(N, C)`` and labels ``(N,)``.
+
+    Raises:
+        ValueError: Naming the file, for unsafe, cut-short or wrong content.
     """
     path = dump if isinstance(dump, str) else '<results>'
     if isinstance(dump, str):
-        from mmengine.fileio import load
-        dump = load(dump)
+        from step_mm.evaluation.dumps import load_dump as read_dump
+        dump = read_dump(dump)
     if not isinstance(dump, (list, tuple)) or not dump:
         raise ValueError(f'{path}: expected a non-empty list of results, got '
                          f'{type(dump).__name__}')

@@ -1,8 +1,11 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 import glob
 import importlib.util
+import os
 import os.path as osp
 import re
+import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -94,6 +97,80 @@ def test_generate_cli(tools, tmp_path, monkeypatch):
         tools.load_generator(GEN_CONFIG, str(tmp_path / 'missing.pth'))
     with pytest.raises(ValueError, match='num_per_class'):
         tools.generate_gait_files(model, str(tmp_path), 0)
+
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join(
+        [REPO] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
+    return env
+
+
+def _bytes(folder):
+    return {
+        name: open(osp.join(folder, name), 'rb').read()
+        for name in sorted(os.listdir(folder))
+    }
+
+
+def test_generate_cli_never_replaces_data_without_overwrite(
+        tiny_egait, tmp_path):
+    """``--out`` at a copy of E-Gait: refused in one line naming the file,
+    nothing changed; ``--overwrite`` replaces both files."""
+    model = MODELS.build(Config.fromfile(GEN_CONFIG).model)
+    ckpt = str(tmp_path / 'stepgen.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    data = str(tmp_path / 'egait_copy')
+    shutil.copytree(tiny_egait, data)
+    before = _bytes(data)
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'generate_gaits.py'),
+           GEN_CONFIG, ckpt, '--num-per-class', '2', '--out', data]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode != 0
+    err = proc.stderr.strip().splitlines()
+    assert 'Traceback' not in proc.stderr
+    assert err[-1] == (
+        f'tools/generate_gaits.py: {osp.join(data, "features.h5")} exists; '
+        'pass --overwrite to replace it, or choose another --out or --suffix '
+        '(nothing was written)')
+    assert _bytes(data) == before
+
+    proc = subprocess.run(cmd + ['--overwrite'], env=_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(read_h5_arrays(osp.join(data, 'features.h5'))) == 8
+    assert len(read_h5_arrays(osp.join(data, 'labels.h5'))) == 8
+    assert sorted(os.listdir(data)) == sorted(before)  # no temporary files
+
+
+def test_failed_write_replaces_neither_file(tools, tiny_egait, tmp_path,
+                                            monkeypatch):
+    """A write that fails half-way (here: the labels file) leaves both old
+    files as they were, and no temporary file behind."""
+    data = str(tmp_path / 'egait_copy')
+    shutil.copytree(tiny_egait, data)
+    before = _bytes(data)
+    calls = []
+
+    def failing_write(path, gaits):
+        calls.append(path)
+        if len(calls) == 2:
+            with open(path, 'wb') as f:
+                f.write(b'half')
+            raise OSError('disk full')
+        write_gait_h5(path, gaits)
+
+    monkeypatch.setattr(tools, 'write_gait_h5', failing_write)
+    gaits = [make_fake_gait(20, 0, np.random.default_rng(0))] * 4
+    with pytest.raises(OSError, match='disk full'):
+        tools.write_generated_gaits(data, gaits, [0, 1, 2, 3],
+                                    overwrite=True)
+    assert len(calls) == 2
+    assert _bytes(data) == before
+    with pytest.raises(FileExistsError, match='labels_x.h5 exists'):
+        open(osp.join(data, 'labels_x.h5'), 'w').close()
+        tools.write_generated_gaits(data, gaits, [0, 1, 2, 3], suffix='_x')
 
 
 def test_visualize_gaits(tmp_path, monkeypatch):
@@ -230,3 +307,20 @@ def test_augment_summary_and_readme_block(tmp_path):
     assert '| stepgen_push_pull | 60.0 ± 0.0 |' in text
     bench.update_readme(table, readme)  # idempotent
     assert open(readme).read() == text
+
+
+def test_benchmark_checkpoints_are_written_atomically(tmp_path):
+    """benchmarks/stepgen_augment.py trains with SafeCheckpointHook (a kill
+    while saving leaves the previous checkpoint, never a cut-short one)."""
+    from mmaction.registry import HOOKS
+
+    from step_mm.engine.hooks import SafeCheckpointHook
+    bench = _load('stepgen_augment',
+                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    cfgs = [bench.build_stepgen_cfg(GEN_CONFIG, 1, 0, str(tmp_path))]
+    if STEP_CONFIGS:
+        cfgs.append(bench.build_step_cfg(STEP_CONFIGS[0], 1, 0,
+                                         str(tmp_path)))
+    for cfg in cfgs:
+        hook = HOOKS.build(cfg.default_hooks.checkpoint)
+        assert isinstance(hook, SafeCheckpointHook), type(hook)

@@ -10,12 +10,14 @@ Example::
 The dump is what mmengine's ``DumpResults`` writes: a list with one dict
 of data-sample fields per gait (``gt_labels``/``pred_scores`` as
 ``{'item': tensor}`` in mmaction2 1.1.0; ``gt_label``/``pred_score``
-tensors in later versions are read too).
+tensors in later versions are read too). It is read with
+``step_mm.evaluation.dumps.load_dump``, which refuses any pickle that would
+run code; errors are one line naming the file (exit status 2).
 """
 import argparse
 import os
 import os.path as osp
-import pickle
+import sys
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -36,7 +38,7 @@ def _item(value, what: str, path: str, index: int) -> np.ndarray:
 
 
 def load_dump(path: str) -> Tuple[List[str], np.ndarray, np.ndarray]:
-    """Read a prediction dump.
+    """Read a prediction dump (without running code from the pickle).
 
     Args:
         path (str): A ``.pkl`` written by ``tools/test.py --dump``.
@@ -45,20 +47,15 @@ def load_dump(path: str) -> Tuple[List[str], np.ndarray, np.ndarray]:
         tuple[list[str], np.ndarray, np.ndarray]: The gait names
         (``frame_dir``; ``'#i'`` when absent), the scores ``(N, C)`` and the
         labels ``(N,)``.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        ValueError: Naming the file, for unsafe, cut-short or wrong content.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: no such dump file')
-    with open(path, 'rb') as f:
-        results = pickle.load(f)
-    if not isinstance(results, (list, tuple)) or not results:
-        raise ValueError(f'{path}: expected a non-empty list of per-gait '
-                         f'dicts (tools/test.py --dump), got '
-                         f'{type(results).__name__}')
+    from step_mm.evaluation.dumps import load_dump as read_dump
+    results = read_dump(path)
     names, scores, labels = [], [], []
     for i, r in enumerate(results):
-        if not isinstance(r, dict):
-            raise ValueError(f'{path}: gait {i} is a {type(r).__name__}, '
-                             'not a dict of data-sample fields')
         score = r.get('pred_scores', r.get('pred_score'))
         label = r.get('gt_labels', r.get('gt_label'))
         if score is None or label is None:
@@ -184,10 +181,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def fail(tool: str, error: Exception) -> None:
+    """Print a user mistake as one line and exit with status 2."""
+    print(f'{tool}: {error}', file=sys.stderr)
+    raise SystemExit(2)
+
+
 def main(argv=None) -> np.ndarray:
     args = parse_args(argv)
-    _, scores, labels = load_dump(args.dump)
-    classes = _classes(args.classes, scores.shape[1])
+    try:
+        _, scores, labels = load_dump(args.dump)
+        classes = _classes(args.classes, scores.shape[1])
+    except (ValueError, FileNotFoundError) as e:
+        fail('confusion_matrix.py', e)
     cm = confusion(scores.argmax(1), labels, len(classes))
     print(format_report(cm, classes))
     if args.out:

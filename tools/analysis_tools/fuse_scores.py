@@ -8,7 +8,9 @@ Example::
 
 Every dump (``tools/test.py --dump``) must hold the same gaits with the
 same labels; they are matched by name (``frame_dir``). The weighted sum of
-the per-class probabilities is the fused score.
+the per-class probabilities is the fused score. Dumps are read without
+running code from the pickle (``step_mm.evaluation.dumps.load_dump``);
+errors are one line naming the file (exit status 2).
 """
 import argparse
 import os.path as osp
@@ -18,10 +20,11 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from confusion_matrix import (
+from confusion_matrix import (  # noqa: E402
     _classes,
     accuracies,
-    confusion,  # noqa: E402
+    confusion,
+    fail,
     format_report,
     load_dump)
 
@@ -75,8 +78,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    _, scores, labels = fuse_dumps(args.dumps, args.weights)
-    classes = _classes(args.classes, scores.shape[1])
+    try:
+        _, scores, labels = fuse_dumps(args.dumps, args.weights)
+        classes = _classes(args.classes, scores.shape[1])
+    except (ValueError, FileNotFoundError) as e:
+        fail('fuse_scores.py', e)
     cm = confusion(scores.argmax(1), labels, len(classes))
     top1, _, mean_class = accuracies(cm)
     for path in args.dumps:
