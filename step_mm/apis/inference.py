@@ -191,7 +191,7 @@ def init_gait_model(config: Union[str, Path, Config],
             nothing is loaded partially.
     """
     from mmaction.registry import MODELS
-    from mmengine.runner import CheckpointLoader, load_checkpoint
+    from mmengine.runner import CheckpointLoader
     config_name = config if isinstance(config, (str, Path)) else 'the config'
     cfg = _to_config(config)
     if cfg_options:
@@ -209,12 +209,8 @@ def init_gait_model(config: Union[str, Path, Config],
             raise CheckpointMismatchError(
                 f'{checkpoint}: not a checkpoint dict')
         _check_checkpoint(model, ckpt, checkpoint, str(config_name))
-        load_checkpoint(
-            model,
-            checkpoint,
-            map_location='cpu',
-            strict=True,
-            logger='silent')
+        # the file is read once: load the weights already in memory
+        model.load_state_dict(_state_dict_of(ckpt), strict=True)
         classes = ckpt.get('meta', {}).get('dataset_meta',
                                            {}).get('classes')
     model.cfg = cfg
