@@ -16,17 +16,62 @@ import sys
 from glob import glob
 from typing import Dict, List, Optional
 
-__all__ = ['main', 'default_config', 'find_data_root']
+__all__ = [
+    'main', 'config_dirs', 'default_config', 'find_config', 'find_data_root'
+]
 
 _PKG_DIR = osp.dirname(osp.abspath(__file__))
 _REPO_DIR = osp.dirname(_PKG_DIR)
 
 
+def config_dirs() -> List[str]:
+    """Folders holding step_mm's configs: the clone's, then the installed.
+
+    A wheel installs the configs in ``step_mm/.mim/configs`` (``setup.py``'s
+    ``add_mim_extension``, as mmaction2 does); a clone has ``configs/``.
+
+    Returns:
+        list[str]: Existing folders, the clone's first.
+    """
+    found = []
+    for root in (osp.join(_REPO_DIR, 'configs'),
+                 osp.join(_PKG_DIR, '.mim', 'configs')):
+        if osp.isdir(root) and osp.realpath(root) not in map(
+                osp.realpath, found):
+            found.append(root)
+    return found
+
+
+def find_config(name: str) -> Optional[str]:
+    """A config path, or a name relative to the configs folder.
+
+    ``step/step_stgcn-aff_...py``, ``configs/step/...py`` or a bare file
+    name of ``configs/*/`` all resolve, in a clone or an installed package.
+
+    Args:
+        name (str): Path or config name.
+
+    Returns:
+        str | None: The config file, or None if nothing matches.
+    """
+    if osp.isfile(name):
+        return name
+    rel = name[len('configs/'):] if name.startswith('configs/') else name
+    for root in config_dirs():
+        for candidate in (osp.join(root, rel),
+                          *sorted(glob(osp.join(root, '*', rel)))):
+            if osp.isfile(candidate):
+                return candidate
+    return None
+
+
 def default_config() -> Optional[str]:
-    """The repository's E-Gait STEP config, when step_mm runs from a clone."""
-    found = sorted(
-        glob(osp.join(_REPO_DIR, 'configs', 'step', 'step_*egait*.py')))
-    return found[0] if found else None
+    """The E-Gait STEP config of the clone, else of the installed package."""
+    for root in config_dirs():
+        found = sorted(glob(osp.join(root, 'step', 'step_*egait*.py')))
+        if found:
+            return found[0]
+    return None
 
 
 def find_data_root() -> str:
@@ -49,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         '--config',
         default=default_config(),
-        help='STEP config (default: configs/step/step_*egait*.py)')
+        help='STEP config: a path, or a name under configs/ (also found in '
+        'an installed step_mm); default: configs/step/step_*egait*.py')
     p.add_argument('--checkpoint', help='trained weights (tools/train.py)')
     p.add_argument(
         '--format',
@@ -122,10 +168,12 @@ def _positive(kind):
 def _predict(args) -> int:
     from step_mm.adapters import load_gait_file, parse_joint_map
     from step_mm.apis import inference_gait, init_gait_model
-    if not args.config or not osp.isfile(args.config):
-        print(f'step-mm: config not found: {args.config!r}; pass --config',
-              file=sys.stderr)
+    config = find_config(args.config) if args.config else None
+    if config is None:
+        print(f'step-mm: config not found: {args.config!r}; pass --config '
+              '(a path, or a name under configs/)', file=sys.stderr)
         return 2
+    args.config = config
     if not args.checkpoint and not args.random_init:
         print('step-mm: pass --checkpoint PATH (a STEP model trained with '
               'tools/train.py), or --random-init to try the pipeline with an '
@@ -212,7 +260,7 @@ def _info() -> int:
     print(f'E-Gait data {root}: {"found" if found else "not found"} '
           '(set EGAIT_ROOT)')
     cfg = default_config()
-    print(f'STEP config {cfg or "not found (not running from a clone)"}')
+    print(f'STEP config {cfg or "not found (no configs/ nor step_mm/.mim)"}')
     return 0
 
 

@@ -194,7 +194,6 @@ def init_gait_model(config: Union[str, Path, Config],
             nothing is loaded partially.
     """
     from mmaction.registry import MODELS
-    from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
     from step_mm.utils import read_checkpoint
     config_name = config if isinstance(config, (str, Path)) else 'the config'
@@ -210,7 +209,8 @@ def init_gait_model(config: Union[str, Path, Config],
     if checkpoint is not None:
         ckpt = read_checkpoint(checkpoint)
         _check_checkpoint(model, ckpt, checkpoint, str(config_name))
-        _load_checkpoint_to_model(model, ckpt, strict=True, logger='silent')
+        # the file is read once: load the weights already in memory
+        model.load_state_dict(_state_dict_of(ckpt), strict=True)
         classes = ckpt.get('meta', {}).get('dataset_meta',
                                            {}).get('classes')
     model.cfg = cfg

@@ -11,7 +11,6 @@ from functools import lru_cache
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.signal import savgol_coeffs
 
 from .layout import EGAIT_INWARD
 
@@ -120,6 +119,7 @@ def _savgol_matrix(num_frames: int, window: int, polyorder: int) -> np.ndarray:
     """
     half = window // 2
     mat = np.zeros((num_frames, num_frames))
+    from scipy.signal import savgol_coeffs  # scipy.signal costs ~1 s
     coeffs = savgol_coeffs(window, polyorder, use='dot')
     for t in range(half, num_frames - half):
         mat[t, t - half:t + half + 1] = coeffs
