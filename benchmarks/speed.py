@@ -15,8 +15,9 @@ data is read), with ``torch.set_num_threads(2)`` (``--threads``):
   ``/proc/self/status``) during training steps at batch 64, minus the
   resident set just before them, in a fresh forked child per model (see
   ``docs/speed.md`` for why not tracemalloc);
-- parameters, and FLOPs counted by ``torch.utils.flop_counter`` (2 per
-  multiply-add, as the matmul peak): per gait for the timed inference call,
+- parameters, and FLOPs counted by ``torch.utils.flop_counter`` and given
+  in mmengine's convention (one multiply-add = 1 FLOP, as in the tables
+  and metafiles; ``FlopCounterMode`` itself counts 2): per gait for the timed inference call,
   for one model forward (STEP-Gen: encoder + decoder) and for a training
   step's forward + backward;
 - the achieved FLOP rate (FLOPs x gaits/s) as a fraction of the float32
@@ -208,7 +209,7 @@ def infer_fn(model, batch) -> Callable[[], None]:
 
 # ------------------------------------------------------------- counting
 def count_flops(fn: Callable[[], None]) -> int:
-    """FLOPs of one call of ``fn`` (2 per multiply-add).
+    """FLOPs of one call of ``fn`` (mmengine's: one multiply-add = 1 FLOP).
 
     ``torch.utils.flop_counter`` counts the matmul-like aten ops (conv,
     mm/bmm/addmm, einsum through bmm) and their backward; elementwise
@@ -217,7 +218,7 @@ def count_flops(fn: Callable[[], None]) -> int:
     from torch.utils.flop_counter import FlopCounterMode
     with FlopCounterMode(display=False) as counter:
         fn()
-    return int(counter.get_total_flops())
+    return int(counter.get_total_flops()) // 2  # it counts 2 per mul-add
 
 
 def model_flops(model, optim_wrapper, cfg) -> Dict[str, float]:
@@ -379,7 +380,7 @@ def summarise(models: Sequence[str], timings: Dict[tuple, dict],
     """Per-model figures and STEP/ST-GCN ratios from raw timings."""
     matmul_n = 2048
     matmul_s = timings[('matmul', None)]['median_s']
-    matmul_gflops = 2 * matmul_n**3 / matmul_s / 1e9
+    matmul_gflops = matmul_n**3 / matmul_s / 1e9  # n^3 multiply-adds
     out = {}
     for m in models:
         t = {s: timings[(s, m)]['median_s'] for s, mm in timings if mm == m}

@@ -149,7 +149,7 @@ def build_stepgen_cfg(gen_config: str, fold: int, seed: int, work_dir: str,
         cfg[key] = None
     _set_epochs(cfg, epochs)
     cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=cfg.train_cfg.max_epochs,
+        type='SafeCheckpointHook', interval=cfg.train_cfg.max_epochs,
         save_best=None, max_keep_ckpts=1)
     return _finish(cfg, work_dir, seed, 'stepgen')
 

@@ -16,17 +16,62 @@ import sys
 from glob import glob
 from typing import Dict, List, Optional
 
-__all__ = ['main', 'default_config', 'find_data_root']
+__all__ = [
+    'main', 'config_dirs', 'default_config', 'find_config', 'find_data_root'
+]
 
 _PKG_DIR = osp.dirname(osp.abspath(__file__))
 _REPO_DIR = osp.dirname(_PKG_DIR)
 
 
+def config_dirs() -> List[str]:
+    """Folders holding step_mm's configs: the clone's, then the installed.
+
+    A wheel installs the configs in ``step_mm/.mim/configs`` (``setup.py``'s
+    ``add_mim_extension``, as mmaction2 does); a clone has ``configs/``.
+
+    Returns:
+        list[str]: Existing folders, the clone's first.
+    """
+    found = []
+    for root in (osp.join(_REPO_DIR, 'configs'),
+                 osp.join(_PKG_DIR, '.mim', 'configs')):
+        if osp.isdir(root) and osp.realpath(root) not in map(
+                osp.realpath, found):
+            found.append(root)
+    return found
+
+
+def find_config(name: str) -> Optional[str]:
+    """A config path, or a name relative to the configs folder.
+
+    ``step/step_stgcn-aff_...py``, ``configs/step/...py`` or a bare file
+    name of ``configs/*/`` all resolve, in a clone or an installed package.
+
+    Args:
+        name (str): Path or config name.
+
+    Returns:
+        str | None: The config file, or None if nothing matches.
+    """
+    if osp.isfile(name):
+        return name
+    rel = name[len('configs/'):] if name.startswith('configs/') else name
+    for root in config_dirs():
+        for candidate in (osp.join(root, rel),
+                          *sorted(glob(osp.join(root, '*', rel)))):
+            if osp.isfile(candidate):
+                return candidate
+    return None
+
+
 def default_config() -> Optional[str]:
-    """The repository's E-Gait STEP config, when step_mm runs from a clone."""
-    found = sorted(
-        glob(osp.join(_REPO_DIR, 'configs', 'step', 'step_*egait*.py')))
-    return found[0] if found else None
+    """The E-Gait STEP config of the clone, else of the installed package."""
+    for root in config_dirs():
+        found = sorted(glob(osp.join(root, 'step', 'step_*egait*.py')))
+        if found:
+            return found[0]
+    return None
 
 
 def find_data_root() -> str:
@@ -49,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         '--config',
         default=default_config(),
-        help='STEP config (default: configs/step/step_*egait*.py)')
+        help='STEP config: a path, or a name under configs/ (also found in '
+        'an installed step_mm); default: configs/step/step_*egait*.py')
     p.add_argument('--checkpoint', help='trained weights (tools/train.py)')
     p.add_argument(
         '--format',
@@ -122,15 +168,23 @@ def _positive(kind):
 def _predict(args) -> int:
     from step_mm.adapters import load_gait_file, parse_joint_map
     from step_mm.apis import inference_gait, init_gait_model
-    if not args.config or not osp.isfile(args.config):
-        print(f'step-mm: config not found: {args.config!r}; pass --config',
-              file=sys.stderr)
+    config = find_config(args.config) if args.config else None
+    if config is None:
+        print(f'step-mm: config not found: {args.config!r}; pass --config '
+              '(a path, or a name under configs/)', file=sys.stderr)
         return 2
+    args.config = config
     if not args.checkpoint and not args.random_init:
         print('step-mm: pass --checkpoint PATH (a STEP model trained with '
               'tools/train.py), or --random-init to try the pipeline with an '
               'untrained model', file=sys.stderr)
         return 2
+    if args.gif:  # refused before minutes of work, not after
+        folder = osp.dirname(osp.abspath(args.gif))
+        if not osp.isdir(folder):
+            print(f'step-mm: --gif {args.gif}: the folder {folder} does not '
+                  'exist; create it or give another path', file=sys.stderr)
+            return 2
     from step_mm.video.cli import is_video, predict_video_cli
     if is_video(args.file):
         return predict_video_cli(args)
@@ -150,8 +204,13 @@ def _predict(args) -> int:
         return 1
     if args.gif:
         from step_mm.visualization import render_gait_animation
-        render_gait_animation(
-            joints, args.gif, result, fps=fps, max_frames=args.gif_frames)
+        try:
+            render_gait_animation(
+                joints, args.gif, result, fps=fps, max_frames=args.gif_frames)
+        except OSError as e:
+            print(f'step-mm: --gif {args.gif}: cannot write it ({e})',
+                  file=sys.stderr)
+            return 1
     if args.json:
         print(json.dumps(dict(file=args.file, **result.to_dict()), indent=2))
     else:
@@ -201,7 +260,7 @@ def _info() -> int:
     print(f'E-Gait data {root}: {"found" if found else "not found"} '
           '(set EGAIT_ROOT)')
     cfg = default_config()
-    print(f'STEP config {cfg or "not found (not running from a clone)"}')
+    print(f'STEP config {cfg or "not found (no configs/ nor step_mm/.mim)"}')
     return 0
 
 

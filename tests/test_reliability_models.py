@@ -5,6 +5,7 @@ import glob
 import importlib.util
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -73,24 +74,32 @@ def _test_tool(ckpt, data_root, work_dir, small=True):
         [STEP, ckpt, '--work-dir', work_dir, '--cfg-options'] + opts)
 
 
+def _test_tool_error(ckpt, data_root, work_dir, small=True):
+    """The one-line message ``tools/test.py`` exits with."""
+    with pytest.raises(SystemExit) as e:
+        _test_tool(ckpt, data_root, work_dir, small)
+    message = str(e.value.code)
+    assert message.startswith('tools/test.py: ') and '\n' not in message
+    return message
+
+
 def test_test_tool_refuses_another_architecture(stgcn_ckpt, tiny_egait,
                                                 tmp_path):
     """mmengine alone would warn and test random STEP weights."""
-    with pytest.raises(
-            CheckpointMismatchError,
-            match=r'does not fit the model of .*step_stgcn-aff.*missing '
-            r'from the checkpoint.*unexpected in the checkpoint.*nothing '
-            'was tested'):
-        _test_tool(stgcn_ckpt, tiny_egait, str(tmp_path), small=False)
+    message = _test_tool_error(stgcn_ckpt, tiny_egait, str(tmp_path),
+                               small=False)
+    assert re.search(
+        r'does not fit the model of .*step_stgcn-aff.*missing '
+        r'from the checkpoint.*unexpected in the checkpoint.*nothing '
+        'was tested', message), message
 
 
 def test_test_tool_refuses_a_partly_fitting_checkpoint(tiny_egait, tmp_path):
     """Baseline-STEP shares STEP's backbone; its head does not fit."""
     baseline = init_gait_model(BASELINE_STEP, cfg_options=SMALL)
     ckpt = _save(baseline, str(tmp_path / 'baseline.pth'))
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'weights with other shapes \(e\.g\. cls_head'):
-        _test_tool(ckpt, tiny_egait, str(tmp_path))
+    message = _test_tool_error(ckpt, tiny_egait, str(tmp_path))
+    assert 'weights with other shapes (e.g. cls_head' in message
 
 
 def test_test_tool_accepts_a_fitting_checkpoint(step_model, tiny_egait,
@@ -104,8 +113,9 @@ def test_test_tool_accepts_a_fitting_checkpoint(step_model, tiny_egait,
 
 
 def test_test_tool_missing_checkpoint(tiny_egait, tmp_path):
-    with pytest.raises(FileNotFoundError, match='nope.pth not found'):
-        _test_tool(str(tmp_path / 'nope.pth'), tiny_egait, str(tmp_path))
+    nope = str(tmp_path / 'nope.pth')
+    assert _test_tool_error(nope, tiny_egait, str(tmp_path)) == (
+        f'tools/test.py: checkpoint {nope} not found')
 
 
 def test_test_tool_truncated_checkpoint(step_model, tiny_egait, tmp_path):
@@ -114,10 +124,24 @@ def test_test_tool_truncated_checkpoint(step_model, tiny_egait, tmp_path):
     data = open(ckpt, 'rb').read()
     with open(ckpt, 'wb') as f:
         f.write(data[:len(data) // 2])
-    with pytest.raises(RuntimeError,
-                       match=r'cannot read checkpoint .*epoch_3\.pth.*cut '
-                       'short'):
-        _test_tool(ckpt, tiny_egait, str(tmp_path))
+    assert _test_tool_error(ckpt, tiny_egait, str(tmp_path)) == (
+        f'tools/test.py: cannot read checkpoint {ckpt}: the file is cut '
+        'short or is not a PyTorch checkpoint (a run killed while saving it '
+        'leaves such a file): take the previous checkpoint')
+
+
+@pytest.mark.parametrize('content', [b'', b'random bytes' * 100])
+def test_test_tool_empty_or_random_checkpoint(content, tiny_egait, tmp_path):
+    """Once torch's advice to load with weights_only=False, a traceback."""
+    ckpt = str(tmp_path / 'bad.pth')
+    with open(ckpt, 'wb') as f:
+        f.write(content)
+    message = _test_tool_error(ckpt, tiny_egait, str(tmp_path))
+    assert message == (
+        f'tools/test.py: cannot read checkpoint {ckpt}: ' +
+        ('the file is empty (a run killed while saving it leaves such a '
+         'file): take the previous checkpoint' if not content else
+         'not a PyTorch checkpoint (unreadable content)'))
 
 
 def test_init_gait_model_refuses_another_architecture(stgcn_ckpt):

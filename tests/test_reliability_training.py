@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from types import SimpleNamespace
 from unittest.mock import MagicMock
@@ -515,6 +516,73 @@ def test_tools_destroy_the_process_group(tiny_egait, tmp_path):
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert 'PROCESS_GROUP_ALIVE False' in proc.stdout, \
             proc.stdout[-2000:]
+
+
+@pytest.fixture(scope='module')
+def small_step_ckpt(tmp_path_factory):
+    """A narrow untrained STEP (``SMALL``) with fitted-looking statistics."""
+    from step_mm.apis import init_gait_model
+    from ast import literal_eval
+    model = init_gait_model(STEP, cfg_options={
+        k: literal_eval(v) for k, v in (o.split('=', 1) for o in SMALL)})
+    n = model.cls_head.num_affective
+    model.cls_head.set_affective_stats(np.zeros(n), np.ones(n))
+    path = str(tmp_path_factory.mktemp('small_step') / 'step.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return path
+
+
+def _dist_test_cmd(ckpt, work, root, extra=()):
+    opts = SMALL + [f'test_dataloader.dataset.data_root={root}',
+                    'test_dataloader.dataset.protocol=all',
+                    'test_dataloader.num_workers=0']
+    return ['bash', osp.join(REPO, 'tools', 'dist_test.sh'), STEP, ckpt, '2',
+            '--work-dir', work] + list(extra) + ['--cfg-options'] + opts
+
+
+def test_dist_test_sh_tests_on_two_processes(small_step_ckpt, tiny_egait,
+                                             tmp_path):
+    """``tools/dist_test.sh`` (gloo, 2 processes): both ranks end cleanly
+    (tools/test.py destroys the group) and the dump holds every gait."""
+    work, dump = str(tmp_path / 'work'), str(tmp_path / 'dist.pkl')
+    env = _env()
+    env.update(PORT=str(free_port()), PYTHON=PYTHON)
+    proc = run_group(
+        _dist_test_cmd(small_step_ckpt, work, tiny_egait, ['--dump', dump]),
+        env, 300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'terminate called' not in proc.stderr
+    from step_mm.evaluation.dumps import load_dump
+    assert len(load_dump(dump)) == 40
+
+
+def test_dist_test_sh_signal_stops_every_rank(small_step_ckpt, tiny_egait,
+                                              tmp_path):
+    """SIGTERM to the script (what a timeout sends) stops torchrun and both
+    ranks: the script execs the launcher instead of leaving it orphaned."""
+    work = str(tmp_path / 'work')
+    env = _env()
+    env.update(PORT=str(free_port()), PYTHON=PYTHON)
+    proc = subprocess.Popen(
+        _dist_test_cmd(small_step_ckpt, work, tiny_egait), env=env, cwd=REPO,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        deadline = time.time() + 240
+        while not glob.glob(osp.join(work, '*', '*.log')):  # ranks started
+            assert proc.poll() is None and time.time() < deadline
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)  # to the script's process only
+        proc.wait(timeout=60)
+        time.sleep(2)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(proc.pid, 0)  # nothing of the job is left
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
 
 def write_pairs(root, num=20):

@@ -22,11 +22,18 @@ import tempfile
 
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
-from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner import Runner
 
 import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.apis import CheckpointMismatchError
-from step_mm.utils import close_dist, init_cpu_dist
+from step_mm.datasets import GaitFileError
+from step_mm.engine.errors import RunConfigError
+from step_mm.utils import (CheckpointReadError, close_dist, init_cpu_dist,
+                           read_checkpoint)
+
+#: Mistakes in the command or its files: one line, no traceback, exit 1.
+USER_ERRORS = (CheckpointReadError, CheckpointMismatchError, GaitFileError,
+               RunConfigError)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -101,19 +108,12 @@ def check_checkpoint(model, checkpoint: str, config: str) -> None:
     architecture only logs a warning, and the random weights are tested.
 
     Raises:
-        RuntimeError: If the file cannot be read (e.g. cut short).
+        CheckpointReadError: If the file cannot be read (e.g. cut short).
         CheckpointMismatchError: If weights are missing, unexpected or of
             other shapes.
     """
-    try:
-        ckpt = CheckpointLoader.load_checkpoint(
-            checkpoint, map_location='cpu', logger='silent')
-    except Exception as e:
-        raise RuntimeError(
-            f'cannot read checkpoint {checkpoint} ({type(e).__name__}: {e}); '
-            'a file cut short (the run was killed while saving it) cannot be '
-            'used: take the previous checkpoint') from e
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else {}
+    ckpt = read_checkpoint(checkpoint)
+    state = ckpt.get('state_dict', ckpt)
     state = {k[7:] if k.startswith('module.') else k: v
              for k, v in state.items()}
     own = (model.module if is_model_wrapper(model) else model).state_dict()
@@ -140,7 +140,8 @@ def check_checkpoint(model, checkpoint: str, config: str) -> None:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
+        raise SystemExit(
+            f'tools/test.py: checkpoint {args.checkpoint} not found')
     dump_file = args.dump
     tmp = None
     if dump_file is None and args.show_dir is not None:
@@ -150,6 +151,9 @@ def main(argv=None) -> dict:
     init_cpu_dist(cfg)  # CPU-only torch: start gloo before mmengine
     try:
         metrics, rank, classes = run_test(cfg, args)
+    except USER_ERRORS as e:
+        # a wrong checkpoint, data or option: one line, no traceback
+        raise SystemExit(f'tools/test.py: {e}') from None
     finally:
         close_dist()  # gloo threads must not outlive the interpreter
     if args.show_dir is not None and rank == 0:

@@ -1,5 +1,5 @@
 # STEP with the paper's 29 affective features only (the recipe before the
-# per-joint statistics were added; README, "Recipe notes", V5). Kept to
+# per-joint statistics were added; docs/step_recipe_notes.md, V5). Kept to
 # compare: everything else is the STEP config's.
 _base_ = './step_stgcn-aff_1xb8-joint-t75-12e_egait-keypoint-3d.py'
 

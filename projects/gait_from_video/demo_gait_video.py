@@ -16,6 +16,7 @@ without weights (tests of the chain: the emotions are meaningless).
 """
 import argparse
 import json
+import sys
 
 from mmengine.config import DictAction
 
@@ -95,5 +96,19 @@ def main(argv=None):
     return result
 
 
+def cli(argv=None) -> int:
+    """:func:`main` as a command: a wrong file or option (a missing or
+    unreadable checkpoint, a bad video, mediapipe missing) is one line
+    naming it, exit status 1, no traceback."""
+    from step_mm.video.mmpose_backend import ModelUnavailableError
+    try:
+        main(argv)
+    except (ValueError, FileNotFoundError, ImportError,
+            ModelUnavailableError) as e:
+        print(f'demo_gait_video.py: {e}', file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == '__main__':
-    main()
+    sys.exit(cli())

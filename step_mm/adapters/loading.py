@@ -53,7 +53,9 @@ def load_array(path: str, key: Optional[str] = None
         key (str, optional): Array name in a ``.npz``. Defaults to None.
 
     Returns:
-        tuple[np.ndarray, float | None]: The array and the stored fps.
+        tuple[np.ndarray, float | np.ndarray | None]: The array and the
+        stored fps (the stored array itself when it is not one real
+        number; :func:`load_gait_file` refuses it unless ``fps`` is given).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: file not found')
@@ -65,7 +67,9 @@ def load_array(path: str, key: Optional[str] = None
         return data, None
     with data:
         names = list(data.keys())
-        fps = float(data['fps']) if 'fps' in names else None
+        fps = np.asarray(data['fps']) if 'fps' in names else None
+        if fps is not None and fps.size == 1 and check_real_dtype(fps):
+            fps = float(fps.reshape(()))
         arrays = [n for n in names if n != 'fps']
         if key is None:
             known = [n for n in _NPZ_KEYS if n in names]
@@ -80,6 +84,12 @@ def load_array(path: str, key: Optional[str] = None
         if key not in names:
             raise ValueError(f'{path}: no array {key!r}; it holds {names}')
         return data[key], fps
+
+
+def check_real_dtype(arr: np.ndarray) -> bool:
+    """Whether ``arr`` holds integers or floats."""
+    return (np.issubdtype(arr.dtype, np.integer)
+            or np.issubdtype(arr.dtype, np.floating))
 
 
 def _as_joints(arr: np.ndarray, num_joints: int, path: str) -> np.ndarray:

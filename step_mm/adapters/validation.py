@@ -39,8 +39,12 @@ def check_fps(fps, what: str = 'fps') -> float:
         ValueError: If it is not a positive finite real number.
     """
     value = np.asarray(fps)
-    if value.ndim != 0 or not (np.issubdtype(value.dtype, np.integer)
-                               or np.issubdtype(value.dtype, np.floating)) \
+    if value.ndim != 0:
+        raise ValueError(f'{what} is an array of shape {value.shape}, not '
+                         'one frame rate: give a positive number of frames '
+                         'per second')
+    if not (np.issubdtype(value.dtype, np.integer)
+            or np.issubdtype(value.dtype, np.floating)) \
             or not np.isfinite(value) or value <= 0:
         raise ValueError(f'{what} {fps!r} is not a frame rate: give a '
                          'positive number of frames per second')

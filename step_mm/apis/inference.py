@@ -186,12 +186,16 @@ def init_gait_model(config: Union[str, Path, Config],
         and ``model.dataset_meta`` (``classes``).
 
     Raises:
+        FileNotFoundError: If the config or the checkpoint file is missing.
+        CheckpointReadError: If the checkpoint cannot be read (empty, cut
+            short, not a checkpoint, unsafe content); one line naming it.
         CheckpointMismatchError: If the checkpoint's weights do not match the
             model (missing, unexpected or differently shaped weights);
             nothing is loaded partially.
     """
     from mmaction.registry import MODELS
-    from mmengine.runner import CheckpointLoader, load_checkpoint
+
+    from step_mm.utils import read_checkpoint
     config_name = config if isinstance(config, (str, Path)) else 'the config'
     cfg = _to_config(config)
     if cfg_options:
@@ -203,18 +207,10 @@ def init_gait_model(config: Union[str, Path, Config],
         model = MODELS.build(cfg.model)
     classes = None
     if checkpoint is not None:
-        ckpt = CheckpointLoader.load_checkpoint(
-            checkpoint, map_location='cpu', logger='silent')
-        if not isinstance(ckpt, dict):
-            raise CheckpointMismatchError(
-                f'{checkpoint}: not a checkpoint dict')
+        ckpt = read_checkpoint(checkpoint)
         _check_checkpoint(model, ckpt, checkpoint, str(config_name))
-        load_checkpoint(
-            model,
-            checkpoint,
-            map_location='cpu',
-            strict=True,
-            logger='silent')
+        # the file is read once: load the weights already in memory
+        model.load_state_dict(_state_dict_of(ckpt), strict=True)
         classes = ckpt.get('meta', {}).get('dataset_meta',
                                            {}).get('classes')
     model.cfg = cfg
@@ -478,8 +474,8 @@ def inference_gait(model: nn.Module,
     Each gait is split where it jumps (:func:`find_discontinuities`, at
     the input's own frame rate: cuts, lost tracks, looped clips; a piece is
     a gait of its own), each piece is resampled to the model's frame rate
-    (linear interpolation,
-    :func:`step_mm.datasets.transforms.resample_frames`), and every piece
+    (:func:`step_mm.datasets.transforms.resample_frames`: a cubic spline
+    when upsampling, linear when downsampling), and every piece
     longer than the model's
     clip is cut into windows of the clip length (``stride`` apart, the last
     one ending at the piece's last frame). Each window runs through the
@@ -550,8 +546,11 @@ def inference_gait(model: nn.Module,
         for p0, p1 in pieces:
             piece = g[p0:p1]
             if abs(f - target_fps) > 1e-6:
+                # a cubic spline upsamples low-rate inputs without a kink at
+                # every input frame (RandomFrameRateGait trains the same way)
                 piece = resample_frames(
-                    piece[None], int(round(len(piece) * target_fps / f)))[0]
+                    piece[None], int(round(len(piece) * target_fps / f)),
+                    mode='cubic')[0]
             starts = sliding_windows(len(piece), clip_len, stride)
             ends = np.minimum(starts + (clip_len or len(piece)), len(piece))
             for s, e in zip(starts, ends):

@@ -83,10 +83,7 @@ def read_dump(path: str) -> Dump:
     import os.path as osp
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: no such dump file')
-    try:  # the safe reader (no code from the pickle runs)
-        from step_mm.evaluation.dumps import load_dump
-    except ImportError:  # pragma: no cover - until it is installed
-        from mmengine.fileio import load as load_dump
+    from step_mm.evaluation.dumps import load_dump  # no code from the pickle
     return dump_arrays(load_dump(path), path)
 
 

@@ -1,10 +1,12 @@
 # Copyright (c) step_mm contributors. All rights reserved.
-from .checkpoint import register_safe_globals
+from .checkpoint import (CheckpointReadError, read_checkpoint,
+                         register_safe_globals)
 from .dist_utils import close_dist, init_cpu_dist
 from .io import (atomic_path, dump_json, marked_block_span,
                  replace_marked_block, write_text)
 
 __all__ = [
-    'register_safe_globals', 'init_cpu_dist', 'close_dist', 'atomic_path',
-    'write_text', 'dump_json', 'marked_block_span', 'replace_marked_block'
+    'register_safe_globals', 'read_checkpoint', 'CheckpointReadError',
+    'init_cpu_dist', 'close_dist', 'atomic_path', 'write_text', 'dump_json',
+    'marked_block_span', 'replace_marked_block'
 ]

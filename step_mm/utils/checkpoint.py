@@ -19,6 +19,9 @@ Checkpoints written by plain mmengine (without ``import step_mm``) still
 hold ``getattr`` and are refused by the safe loader; re-save them from a
 trusted process or load them with ``torch.load(..., weights_only=False)``.
 """
+import os.path as osp
+import re
+
 import numpy as np
 import torch
 
@@ -81,3 +84,88 @@ def register_safe_globals() -> None:
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is not None:
         add(_safe_globals())
+
+
+class CheckpointReadError(ValueError):
+    """A checkpoint file cannot be read: empty, cut short, not a checkpoint,
+    or holding objects the safe loader refuses. The message is one line
+    naming the file and the problem."""
+
+
+def _read_problem(error: Exception, path: str) -> str:
+    """What went wrong reading a checkpoint, without torch's advice."""
+    text = str(error)
+    found = re.search(r'unsupported (?:global: )?GLOBAL ([\w.]+)', text,
+                      re.IGNORECASE)
+    if found:
+        name = found.group(1)
+        advice = ('it was saved by mmengine without `import step_mm`; '
+                  're-save it from a process you trust, or retrain with '
+                  'step_mm' if name in ('getattr', 'builtins.getattr') else
+                  'only plain weights are loaded; re-save its state_dict '
+                  'from a process you trust')
+        return (f'it holds {name}, which the safe loader refuses (a '
+                f'checkpoint must not run code): {advice}')
+    head = b''
+    if osp.isfile(path):
+        with open(path, 'rb') as f:
+            head = f.read(4)
+    # torch.save writes a zip archive; older torch a pickle (protocol 2)
+    if head == b'PK\x03\x04' or head[:2] == b'\x80\x02' or isinstance(
+            error, EOFError):
+        return ('the file is cut short or is not a PyTorch checkpoint (a '
+                'run killed while saving it leaves such a file): take the '
+                'previous checkpoint')
+    if head:
+        return 'not a PyTorch checkpoint (unreadable content)'
+    first = next((line for line in text.splitlines()
+                  if line.strip() and 'weights_only' not in line), '')
+    return f'{type(error).__name__}: {first}'.rstrip(': ')
+
+
+def read_checkpoint(path: str, map_location: str = 'cpu') -> dict:
+    """Read a checkpoint with torch's safe loader and clear errors.
+
+    The one reader of checkpoints for ``tools/test.py``,
+    :func:`step_mm.apis.init_gait_model` and ``step-mm predict``: a
+    missing, empty, cut-short, random or unsafe file gives one line naming
+    it and the problem (never torch's traceback, nor its advice to turn the
+    safety off).
+
+    Args:
+        path (str): Local file, or an ``http(s)://`` URL (mmengine's loader).
+        map_location (str): Defaults to ``'cpu'``.
+
+    Returns:
+        dict: The checkpoint (``state_dict``, ``meta``, ...).
+
+    Raises:
+        FileNotFoundError: If a local file does not exist.
+        CheckpointReadError: If it cannot be read as a checkpoint dict.
+    """
+    from mmengine.runner import CheckpointLoader
+    path = str(path)
+    local = not re.match(r'^[a-z][a-z0-9+.-]*://', path)
+    if local:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'checkpoint {path} not found')
+        if osp.getsize(path) == 0:
+            raise CheckpointReadError(
+                f'cannot read checkpoint {path}: the file is empty (a run '
+                'killed while saving it leaves such a file): take the '
+                'previous checkpoint')
+    register_safe_globals()
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(
+            path, map_location=map_location, logger='silent')
+    except FileNotFoundError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any unreadable content
+        raise CheckpointReadError(
+            f'cannot read checkpoint {path}: {_read_problem(e, path)}'
+        ) from None
+    if not isinstance(ckpt, dict):
+        raise CheckpointReadError(
+            f'cannot read checkpoint {path}: it holds a '
+            f'{type(ckpt).__name__}, not a checkpoint dict')
+    return ckpt

@@ -5,6 +5,8 @@
 per test gait, the ``ActionDataSample.to_dict()`` of the prediction, whose
 ``pred_scores`` and ``gt_labels`` are ``{'item': tensor}`` (mmaction2 1.1.0;
 the 1.2 names ``pred_score``/``gt_label`` with plain tensors are read too).
+Files are read by :func:`step_mm.evaluation.dumps.load_dump`, which refuses
+pickles that would run code.
 """
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -26,6 +28,9 @@ def load_dump(dump: Union[str, List[dict]]) -> Tuple[np.ndarray, np.ndarray]:
 
     Returns:
         tuple[np.ndarray, np.ndarray]: Scores ``(N, C)`` and labels ``(N,)``.
+
+    Raises:
+        ValueError: Naming the file, for unsafe, cut-short or wrong content.
     """
     _, scores, labels = (read_dump(dump) if isinstance(dump, str) else
                          dump_arrays(dump))

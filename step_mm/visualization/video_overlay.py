@@ -6,11 +6,16 @@ import cv2
 import numpy as np
 
 from step_mm.skeleton import EGAIT_INWARD
+from .gait_animation import BODY_PART_COLORS, bone_part
 
 __all__ = ['track_color', 'draw_person']
 
-_LEFT = {4, 5, 6, 10, 11, 12}
-_RIGHT = {7, 8, 9, 13, 14, 15}
+#: The renderer's body-part colours in OpenCV's BGR order; the trunk is
+#: lighter, so it shows on dark video frames.
+_BGR = {
+    part: (230, 230, 230) if part == 'trunk' else tuple(reversed(rgb))
+    for part, rgb in BODY_PART_COLORS.items()
+}
 
 
 def track_color(track_id: int) -> tuple:
@@ -43,10 +48,8 @@ def draw_person(img: np.ndarray,
     if joints is not None:
         pts = np.round(joints).astype(int)
         for child, parent in EGAIT_INWARD:
-            c = ((255, 128, 0) if child in _LEFT else
-                 (0, 128, 255) if child in _RIGHT else (230, 230, 230))
-            cv2.line(img, tuple(pts[child]), tuple(pts[parent]), c, 1,
-                     cv2.LINE_AA)
+            cv2.line(img, tuple(pts[child]), tuple(pts[parent]),
+                     _BGR[bone_part(child)], 1, cv2.LINE_AA)
         for p in pts:
             cv2.circle(img, tuple(p), 1, (255, 255, 255), -1)
     text = f'#{track_id}' + (f' {label}' if label else '')

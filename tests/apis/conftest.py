@@ -47,7 +47,7 @@ def train_briefly(data_root: str, tmp_dir: str, epochs: int, lr: float
     cfg.param_scheduler = None
     cfg.optim_wrapper = dict(optimizer=dict(type='Adam', lr=lr))
     cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', interval=epochs, save_best=None)
+        type='SafeCheckpointHook', interval=epochs, save_best=None)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1000)
     cfg.visualizer = dict(type='ActionVisualizer', vis_backends=[])
     hooks = [h.get('type') for h in cfg.get('custom_hooks', [])]

@@ -6,8 +6,9 @@ import pytest
 import torch
 from PIL import Image
 
-from step_mm.visualization import (confusion_matrix, load_dump,
-                                   plot_confusion_matrix,
+from step_mm.visualization import (BODY_PART_COLORS, bone_part,
+                                   confusion_matrix, draw_gait_frames,
+                                   load_dump, plot_confusion_matrix,
                                    render_gait_animation, render_gait_frame)
 from step_mm.testing import make_fake_gait
 
@@ -24,6 +25,34 @@ def test_gait_animation_gif(tmp_path):
         im.seek(3)
         later = np.asarray(im.convert('RGB'))
     assert (first != later).any()  # the skeleton moves
+
+
+def _has_color(img, rgb, tol=8):
+    return (np.abs(img.astype(int) - rgb).max(-1) <= tol).any()
+
+
+def test_gait_frames_legend_colours_and_titles():
+    gait = make_fake_gait(75, 1)
+    frames = draw_gait_frames(gait, result=PROBS)
+    assert len(frames) == 75 and frames[0].shape == (400, 750, 3)
+    legend = frames[0][-24:]  # the legend strip: one swatch per body part
+    for color in BODY_PART_COLORS.values():
+        assert _has_color(legend, color)
+    # bones take their body part's colour: left arm bones end at 4, 5, 6
+    assert [bone_part(c) for c in (3, 5, 8, 11, 14)] == [
+        'trunk', 'left arm', 'right arm', 'left leg', 'right leg']
+    # one title per panel (the emotion), all panels at the same scale
+    two = draw_gait_frames([gait, gait[:10]], ['real: a (happy)',
+                                               'generated: b (sad)'],
+                           frames=[0, 10], normalize=False)
+    assert two[0].shape == (324, 600, 3)
+    # the short gait loops: its frame 10 is its frame 0
+    np.testing.assert_array_equal(two[0][30:-24, 300:], two[1][30:-24, 300:])
+    assert (two[0][30:-24, :300] != two[1][30:-24, :300]).any()
+    with pytest.raises(ValueError, match='2 titles for 1 gaits'):
+        draw_gait_frames(gait, ['a', 'b'])
+    with pytest.raises(ValueError, match='single gait'):
+        draw_gait_frames([gait, gait], result=PROBS)
 
 
 def test_gait_frame_png(tmp_path):

@@ -145,3 +145,45 @@ def test_bad_training_items():
     assert not head.aff_fitted
     with pytest.raises(ValueError, match='empty'):
         FitAffectiveStatsHook.fit(_Dataset([]))
+
+
+def test_fits_through_the_eval_pipeline_not_the_augmented_one(tiny_egait):
+    """The statistics are those of the train gaits as val/test sees them."""
+    from mmaction.registry import DATASETS
+    from mmengine.config import Config
+
+    from step_mm.cli import default_config
+    cfg = Config.fromfile(default_config())
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].dataset.data_root = tiny_egait
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    val = DATASETS.build(
+        dict(cfg.val_dataloader.dataset, subset='train'))  # train gaits
+    expected = np.stack([
+        val[i]['data_samples'].affective_feats.numpy().astype(np.float64)
+        for i in range(len(val))
+    ])
+    head = MODELS.build(cfg.model.cls_head)
+    runner = SimpleNamespace(
+        model=SimpleNamespace(cls_head=head),
+        train_dataloader=SimpleNamespace(dataset=train),
+        cfg=cfg,
+        logger=_Logger())
+    torch.manual_seed(0)
+    np.random.seed(0)
+    FitAffectiveStatsHook().before_train(runner)
+    assert 'through the val_dataloader pipeline' in runner.logger.messages[0]
+    np.testing.assert_allclose(
+        head.aff_mean.numpy(), expected.mean(0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        head.aff_std.numpy(), expected.std(0), rtol=1e-4, atol=1e-5)
+    # the augmented train items give other statistics (what the old hook fit)
+    aug, _, _ = FitAffectiveStatsHook.fit(train)
+    assert not np.allclose(aug, expected.mean(0), rtol=1e-3, atol=1e-4)
+    # an explicit pipeline wins; without any, the train items are used
+    mean, _, _ = FitAffectiveStatsHook.fit(
+        train, FitAffectiveStatsHook(cfg.test_pipeline)._eval_pipeline(
+            runner)[0])
+    np.testing.assert_allclose(mean, expected.mean(0), rtol=1e-5, atol=1e-5)
+    assert FitAffectiveStatsHook()._eval_pipeline(
+        SimpleNamespace())[0] is None

@@ -109,3 +109,46 @@ def test_drop_occlude_and_bones():
         assert np.ptp(ratio) < 1e-4  # one factor per bone
         assert 0.95 - 1e-6 <= ratio[0] <= 1.05 + 1e-6
     np.testing.assert_allclose(scaled[:, 0], gait[:, 0])
+
+
+def test_noise_estimate_recovers_the_jitter():
+    """The estimate reads added white noise within 10 % and a clean walk
+    as (almost) none, at any frame rate and length >= 5."""
+    from step_mm.skeleton.perturb import adaptive_window_s, estimate_noise
+    rng = np.random.default_rng(3)
+    for T, fps in ((36, 30.), (75, 60.), (20, 10.)):
+        # the fake walk without its built-in jitter (a 1 s cubic fit)
+        gait = savgol_filter(
+            make_fake_gait(T, 0, rng, fps), min(T - 1 + T % 2, 31), 3, axis=0)
+        assert estimate_noise(gait) < 0.001
+        # its built-in jitter (0.005 units, twice over the root) is read
+        assert estimate_noise(make_fake_gait(T, 0, rng, fps)) > 0.003
+        for frac in (0.005, 0.01, 0.03):
+            noisy = add_jitter(gait, frac * body_height(gait), rng)
+            assert estimate_noise(noisy) == pytest.approx(frac, rel=0.1)
+    assert estimate_noise(make_fake_gait(4, 0, rng)) == 0.
+    # the window grows only above the reference noise, and stops at the cap
+    assert adaptive_window_s(0.001, 0.5, 0.005, 1.5) == 0.5
+    assert adaptive_window_s(0.04, 0.5, 0.005, 1.5) == 1.5
+    assert adaptive_window_s(0.01, 0.5, 0.005, 1.5) == pytest.approx(
+        0.5 * 2**(2 / 3))
+
+
+def test_cubic_resampling_is_exact_on_cubic_motion():
+    """Upsampling a 10 fps capture: a spline is exact on cubic motion where
+    linear interpolation is not; downsampling and 'linear' are unchanged."""
+    t10, t30 = np.arange(13) / 10., np.arange(37) / 30.
+    coef = np.random.default_rng(4).normal(size=(4, 16, 3))
+
+    def motion(t):
+        return sum(c[None] * t[:, None, None]**k for k, c in enumerate(coef))
+
+    cubic = resample_time(motion(t10), 10., 30., mode='cubic')
+    np.testing.assert_allclose(cubic, motion(t30), atol=1e-4)
+    linear = resample_time(motion(t10), 10., 30.)
+    assert np.abs(linear - motion(t30)).max() > 1e-3
+    np.testing.assert_array_equal(
+        resample_time(motion(t30), 30., 10., mode='cubic'),
+        resample_time(motion(t30), 30., 10.))
+    with pytest.raises(ValueError, match="'linear' or 'cubic'"):
+        resample_time(motion(t10), 10., 30., mode='nearest')

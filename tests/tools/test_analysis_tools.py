@@ -1,8 +1,13 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """The dump readers, score fusion and the benchmark's bookkeeping."""
+import glob
 import importlib.util
+import json
+import os
 import os.path as osp
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -98,6 +103,94 @@ def test_bad_dumps_are_named(tmp_path):
         cm_tool.load_dump(str(bad))
     with pytest.raises(FileNotFoundError, match='nope.pkl'):
         cm_tool.load_dump(str(tmp_path / 'nope.pkl'))
+
+
+@pytest.fixture(scope='module')
+def real_dump(tiny_egait, tmp_path_factory):
+    """A dump written by mmengine's DumpResults (``tools/test.py --dump``)
+    of a narrow untrained STEP on the tiny set."""
+    from step_mm.apis import init_gait_model
+    step = glob.glob(
+        osp.join(REPO, 'configs', 'step', 'step_stgcn-aff_*_egait-*.py'))[0]
+    small = {'model.backbone.channels': (8, 16, 16),
+             'model.cls_head.in_channels': 16,
+             'model.cls_head.hidden_channels': 16}
+    model = init_gait_model(step, cfg_options=small)
+    n = model.cls_head.num_affective
+    model.cls_head.set_affective_stats(np.zeros(n), np.ones(n))
+    work = tmp_path_factory.mktemp('real_dump')
+    ckpt = str(work / 'step.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+    dump = str(work / 'step.pkl')
+    metrics = _load('tools/test.py').main(
+        [step, ckpt, '--work-dir', str(work), '--dump', dump,
+         '--cfg-options', f'test_dataloader.dataset.data_root={tiny_egait}',
+         'test_dataloader.dataset.protocol=all'] +
+        [f'{k}={v}'.replace(' ', '') for k, v in small.items()])
+    return dump, np.asarray(metrics['confusion_matrix/result'])
+
+
+def _run(tool, *args):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join(
+        [REPO] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
+    return subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', 'analysis_tools', tool)] +
+        list(args), env=env, capture_output=True, text=True, timeout=300)
+
+
+class _Payload:
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_real_dump_is_read_by_every_reader(real_dump, tmp_path):
+    """What DumpResults writes passes the safe loader in all three readers,
+    and gives the tool's own confusion matrix."""
+    from step_mm.visualization import plot_confusion_matrix
+    dump, cm_metric = real_dump
+    proc = _run('confusion_matrix.py', dump)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f'({int(cm_metric.sum())} gaits)' in proc.stdout
+    proc = _run('fuse_scores.py', dump, dump)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'fused top-1' in proc.stdout
+    cm = plot_confusion_matrix(dump, str(tmp_path / 'cm.png'))
+    np.testing.assert_array_equal(cm, cm_metric)
+
+
+def test_dump_that_would_run_code_is_refused(real_dump, tmp_path):
+    """A pickle calling os.system: the file is never created; each tool
+    exits 2 with one line naming the dump; the API raises ValueError."""
+    from step_mm.visualization import plot_confusion_matrix
+    marker = str(tmp_path / 'created_by_the_pickle')
+    evil = str(tmp_path / 'evil.pkl')
+    with open(evil, 'wb') as f:
+        pickle.dump([dict(frame_dir='x', pred_scores=_Payload(marker),
+                          gt_labels=dict(item=torch.tensor([0])))], f)
+    cut = str(tmp_path / 'cut.pkl')
+    data = open(real_dump[0], 'rb').read()
+    with open(cut, 'wb') as f:
+        f.write(data[:len(data) // 3])
+    for tool, args, bad in (
+            ('confusion_matrix.py', [evil], evil),
+            ('fuse_scores.py', [real_dump[0], evil], evil),
+            ('confusion_matrix.py', [cut], cut)):
+        proc = _run(tool, *args)
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        lines = proc.stderr.strip().splitlines()
+        assert 'Traceback' not in proc.stderr
+        assert lines[-1].startswith(f'{tool}: {bad}: '), lines
+        assert ('not loaded: the pickle calls posix.system' in lines[-1]
+                if bad == evil else 'ends early' in lines[-1])
+        assert not osp.exists(marker)
+    with pytest.raises(ValueError, match=f'{evil}: not loaded'):
+        plot_confusion_matrix(evil, str(tmp_path / 'cm.png'))
+    assert not osp.exists(marker)
 
 
 bench = _load('benchmarks/egait_protocol.py')

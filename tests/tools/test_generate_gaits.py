@@ -175,32 +175,41 @@ def test_failed_write_replaces_neither_file(tools, tiny_egait, tmp_path,
 
 
 def test_visualize_gaits(tmp_path, monkeypatch):
+    from PIL import Image
     vis = _load('visualize_gaits',
                 osp.join(REPO, 'tools', 'analysis_tools',
                          'visualize_gaits.py'))
     rng = np.random.default_rng(0)
-    real = str(tmp_path / 'real.h5')
+    real = str(tmp_path / 'features.h5')
     gen = str(tmp_path / 'gen.h5')
     write_gait_h5(real, {f'r{i}': make_fake_gait(5, i, rng)
                          for i in range(3)})
+    write_gait_h5(str(tmp_path / 'labels.h5'),
+                  {f'r{i}': np.array(i) for i in range(3)})
     write_gait_h5(gen, {f'{i:05d}_Happy': make_fake_gait(4, 0, rng)
                         for i in range(2)})
     out = str(tmp_path / 'out.gif')
     png = str(tmp_path / 'frame.png')
     monkeypatch.setattr(sys, 'argv', [
         'visualize_gaits.py', '--real', real, '--gen', gen, '--out', out,
-        '--num', '2', '--frame-png', png, '--dpi', '30'
+        '--num', '2', '--frame-png', png, '--panel-size', '120'
     ])
     vis.main()
-    assert osp.getsize(out) > 0 and osp.getsize(png) > 0
+    with Image.open(out) as im:
+        # 2 rows of 2 panels, the legend below; the longest gait's frames
+        assert im.size == (240, 264) and im.n_frames == 5
+    assert osp.getsize(png) > 0
+    # emotions come from labels.h5 beside features.h5, else from the key
+    assert vis._emotions(real) == {'r0': 'happy', 'r1': 'angry', 'r2': 'sad'}
+    assert vis.emotion_of('00001_Happy', {}) == 'happy'
     rows = [vis.select_gaits(real, 2, keys=['r2'])]
     assert [k for k, _ in rows[0]] == ['r2']
-    fig, anim, _ = vis.render(rows, ['real'], dpi=30)
-    with pytest.raises(ValueError, match='.gif or .mp4'):
-        vis.save_animation(anim, str(tmp_path / 'x.avi'), 30, 30)
-    if not vis.animation.writers.is_available('ffmpeg'):
-        with pytest.raises(RuntimeError, match='ffmpeg'):
-            vis.save_animation(anim, str(tmp_path / 'x.mp4'), 30, 30)
+    monkeypatch.setattr(sys, 'argv', [
+        'visualize_gaits.py', '--real', real, '--out',
+        str(tmp_path / 'x.avi')
+    ])
+    with pytest.raises(SystemExit, match='.gif or .mp4'):
+        vis.main()
 
 
 @pytest.mark.skipif(not STEP_CONFIGS, reason='no STEP config yet')
@@ -308,3 +317,20 @@ def test_augment_summary_and_readme_block(tmp_path):
     assert '| stepgen_push_pull | 60.0 ± 0.0 |' in text
     bench.update_readme(table, readme)  # idempotent
     assert open(readme).read() == text
+
+
+def test_benchmark_checkpoints_are_written_atomically(tmp_path):
+    """benchmarks/stepgen_augment.py trains with SafeCheckpointHook (a kill
+    while saving leaves the previous checkpoint, never a cut-short one)."""
+    from mmaction.registry import HOOKS
+
+    from step_mm.engine.hooks import SafeCheckpointHook
+    bench = _load('stepgen_augment',
+                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    cfgs = [bench.build_stepgen_cfg(GEN_CONFIG, 1, 0, str(tmp_path))]
+    if STEP_CONFIGS:
+        cfgs.append(bench.build_step_cfg(STEP_CONFIGS[0], 1, 0,
+                                         str(tmp_path)))
+    for cfg in cfgs:
+        hook = HOOKS.build(cfg.default_hooks.checkpoint)
+        assert isinstance(hook, SafeCheckpointHook), type(hook)

@@ -10,7 +10,9 @@ Example::
 The dump is what mmengine's ``DumpResults`` writes: a list with one dict
 of data-sample fields per gait (``gt_labels``/``pred_scores`` as
 ``{'item': tensor}`` in mmaction2 1.1.0; ``gt_label``/``pred_score``
-tensors in later versions are read too).
+tensors in later versions are read too). It is read with
+``step_mm.evaluation.dumps.load_dump``, which refuses any pickle that would
+run code; errors are one line naming the file (exit status 2).
 """
 import argparse
 import os.path as osp
@@ -23,6 +25,7 @@ from mmengine.logging import print_log
 from step_mm.evaluation.functional import confusion, read_dump
 from step_mm.evaluation.report import class_names as _classes
 from step_mm.evaluation.report import format_report, save_report  # noqa
+from step_mm.utils.errors import fail
 
 __all__ = ['load_dump', 'format_report', 'save_report', 'main']
 
@@ -47,8 +50,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> np.ndarray:
     args = parse_args(argv)
-    _, scores, labels = load_dump(args.dump)
-    classes = _classes(args.classes, scores.shape[1])
+    try:
+        _, scores, labels = load_dump(args.dump)
+        classes = _classes(args.classes, scores.shape[1])
+    except (ValueError, FileNotFoundError) as e:
+        fail('confusion_matrix.py', e)
     cm = confusion(scores.argmax(1), labels, len(classes))
     print(format_report(scores, labels, classes))
     if args.out:

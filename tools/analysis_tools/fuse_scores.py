@@ -8,7 +8,9 @@ Example::
 
 Every dump (``tools/test.py --dump``) must hold the same gaits with the
 same labels; they are matched by name (``frame_dir``). The weighted sum of
-the per-class probabilities is the fused score.
+the per-class probabilities is the fused score. Dumps are read without
+running code from the pickle (``step_mm.evaluation.dumps.load_dump``);
+errors are one line naming the file (exit status 2).
 """
 import argparse
 from typing import List, Optional, Sequence, Tuple
@@ -20,6 +22,7 @@ from step_mm.evaluation.functional import fuse_dumps as _fuse
 from step_mm.evaluation.functional import read_dump as load_dump
 from step_mm.evaluation.report import class_names as _classes
 from step_mm.evaluation.report import format_report
+from step_mm.utils.errors import fail
 
 
 def fuse_dumps(
@@ -52,8 +55,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    _, scores, labels = fuse_dumps(args.dumps, args.weights)
-    classes = _classes(args.classes, scores.shape[1])
+    try:
+        _, scores, labels = fuse_dumps(args.dumps, args.weights)
+        classes = _classes(args.classes, scores.shape[1])
+    except (ValueError, FileNotFoundError) as e:
+        fail('fuse_scores.py', e)
     acc = accuracies(scores, labels)
     top1, mean_class = acc['top1'], acc['mean_class']
     for path in args.dumps:

@@ -2,8 +2,10 @@
 """Render real and generated gaits side by side as animated 3D skeletons.
 
 Top row: gaits of ``--real``; bottom row: gaits of ``--gen`` (if given).
-Every gait is aligned to the reference pose (``--no-align`` keeps the file's
-coordinates) and loops over its own frames::
+Each title names the gait's emotion (from the ``labels<suffix>.h5`` beside
+``features<suffix>.h5``, else from the key). Every gait is aligned to the
+reference pose (``--no-align`` keeps the file's coordinates) and loops over
+its own frames. Drawing is :func:`step_mm.visualization.render_gait_grid`::
 
     python tools/analysis_tools/visualize_gaits.py \
         --real ../shared/data/egait/features.h5 \
@@ -11,27 +13,17 @@ coordinates) and loops over its own frames::
         --frame-png gaits.png
 """
 import argparse
-import os
 import os.path as osp
+import re
+import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import matplotlib
+import numpy as np
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import animation  # noqa: E402
-
-from step_mm.datasets import GaitFileError, read_h5_arrays  # noqa: E402
-from step_mm.skeleton import (
-    EGAIT_INWARD,
-    NUM_JOINTS,  # noqa: E402
-    align_to_reference)
-
-#: Bone colours: spine/head, left arm, right arm, left leg, right leg.
-_LIMB_COLORS = dict(spine='tab:gray', left='tab:blue', right='tab:red')
-_LEFT = {4, 5, 6, 10, 11, 12}
-_RIGHT = {7, 8, 9, 13, 14, 15}
+from step_mm.datasets import (EGAIT_CLASSES, GaitFileError, label_from_key,
+                              read_h5_arrays)
+from step_mm.skeleton import NUM_JOINTS, align_to_reference
+from step_mm.visualization import render_gait_grid
 
 
 def parse_args():
@@ -53,6 +45,11 @@ def parse_args():
     parser.add_argument(
         '--fps', type=float, default=30.0, help='playback frame rate')
     parser.add_argument(
+        '--max-frames',
+        type=int,
+        default=None,
+        help='draw at most this many frames (evenly spaced)')
+    parser.add_argument(
         '--no-align',
         action='store_true',
         help='do not align gaits to the reference pose')
@@ -60,16 +57,39 @@ def parse_args():
         '--frame-png',
         default=None,
         help='also save the middle frame of the animation as a PNG')
-    parser.add_argument('--dpi', type=int, default=80)
+    parser.add_argument(
+        '--panel-size',
+        type=int,
+        default=300,
+        help='pixels per gait panel. Defaults to 300')
     return parser.parse_args()
 
 
-def _bone_color(child: int) -> str:
-    if child in _LEFT:
-        return _LIMB_COLORS['left']
-    if child in _RIGHT:
-        return _LIMB_COLORS['right']
-    return _LIMB_COLORS['spine']
+def _emotions(path: str,
+              class_names: Sequence[str] = EGAIT_CLASSES) -> Dict[str, str]:
+    """Key -> emotion from the labels file beside ``path``, if any."""
+    name = osp.basename(path)
+    match = re.fullmatch(r'features(.*)\.h5', name)
+    labels = osp.join(osp.dirname(path), f'labels{match.group(1)}.h5') \
+        if match else None
+    if not labels or not osp.isfile(labels):
+        return {}
+    out = {}
+    for key, value in read_h5_arrays(labels).items():
+        idx = int(np.asarray(value).reshape(-1)[0])
+        if 0 <= idx < len(class_names):
+            out[key] = class_names[idx]
+    return out
+
+
+def emotion_of(key: str, emotions: Dict[str, str]) -> str:
+    """The emotion of a gait: its label, else the class named in its key."""
+    if key in emotions:
+        return emotions[key]
+    try:
+        return EGAIT_CLASSES[label_from_key(key, EGAIT_CLASSES)]
+    except GaitFileError:
+        return 'unlabelled'
 
 
 def select_gaits(path: str,
@@ -110,111 +130,36 @@ def select_gaits(path: str,
     return out
 
 
-def _limits(gaits: List[np.ndarray]) -> Tuple[np.ndarray, float]:
-    allj = np.concatenate([g.reshape(-1, 3) for g in gaits])
-    lo, hi = allj.min(0), allj.max(0)
-    return (lo + hi) / 2, float((hi - lo).max()) / 2 + 0.05
-
-
-def render(rows: List[List[Tuple[str, np.ndarray]]],
-           row_names: Sequence[str],
-           fps: float = 30.0,
-           dpi: int = 80):
-    """Build the figure and its ``FuncAnimation``.
-
-    Args:
-        rows (list[list[tuple[str, np.ndarray]]]): Gaits per row.
-        row_names (Sequence[str]): Titles' prefixes, one per row.
-        fps (float): Playback frame rate.
-        dpi (int): Resolution.
-
-    Returns:
-        tuple: ``(figure, animation, update)``; ``update(t)`` draws frame
-        ``t``.
-    """
-    ncols = max(len(r) for r in rows)
-    fig = plt.figure(figsize=(3.0 * ncols, 3.2 * len(rows)), dpi=dpi)
-    center, half = _limits([g for r in rows for _, g in r])
-    artists = []
-    for i, (row, name) in enumerate(zip(rows, row_names)):
-        for j, (key, gait) in enumerate(row):
-            ax = fig.add_subplot(
-                len(rows), ncols, i * ncols + j + 1, projection='3d')
-            # data are Y up; matplotlib's 3D axes are Z up: plot (x, z, y)
-            ax.set_xlim(center[0] - half, center[0] + half)
-            ax.set_ylim(center[2] - half, center[2] + half)
-            ax.set_zlim(center[1] - half, center[1] + half)
-            ax.view_init(elev=10, azim=-60)
-            ax.set_box_aspect((1, 1, 1))
-            ax.set_xticklabels([])
-            ax.set_yticklabels([])
-            ax.set_zticklabels([])
-            label = key if len(key) <= 28 else key[:25] + '...'
-            ax.set_title(f'{name}: {label}', fontsize=8)
-            lines = [
-                ax.plot([], [], [], color=_bone_color(c), lw=2)[0]
-                for c, _ in EGAIT_INWARD
-            ]
-            artists.append((gait, lines))
-    num_frames = max(g.shape[0] for r in rows for _, g in r)
-
-    def update(t: int):
-        changed = []
-        for gait, lines in artists:
-            pose = gait[t % gait.shape[0]]
-            for line, (c, p) in zip(lines, EGAIT_INWARD):
-                seg = pose[[c, p]]
-                line.set_data(seg[:, 0], seg[:, 2])
-                line.set_3d_properties(seg[:, 1])
-                changed.append(line)
-        return changed
-
-    fig.tight_layout()
-    anim = animation.FuncAnimation(
-        fig, update, frames=num_frames, interval=1000.0 / fps, blit=False)
-    return fig, anim, update
-
-
-def save_animation(anim, out: str, fps: float, dpi: int) -> None:
-    """Save as GIF (Pillow) or MP4 (ffmpeg, if installed)."""
-    ext = osp.splitext(out)[1].lower()
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    if ext == '.gif':
-        writer = animation.PillowWriter(fps=fps)
-    elif ext == '.mp4':
-        if not animation.writers.is_available('ffmpeg'):
-            raise RuntimeError(
-                f'{out}: writing .mp4 needs ffmpeg, which is not installed '
-                '(e.g. `apt-get install ffmpeg`); write a .gif instead')
-        writer = animation.FFMpegWriter(fps=fps)
-    else:
-        raise ValueError(f'{out}: unknown animation type {ext!r}; use .gif '
-                         'or .mp4')
-    anim.save(out, writer=writer, dpi=dpi)
-
-
 def main():
     args = parse_args()
     align = not args.no_align
-    rows = [select_gaits(args.real, args.num, args.keys, args.seed, align)]
-    names = ['real']
-    if args.gen:
-        rows.append(
-            select_gaits(args.gen, args.num, args.keys, args.seed, align))
-        names.append('generated')
-    if args.keys:
-        shown = {k for r in rows for k, _ in r}
-        if not shown & set(args.keys):
-            raise GaitFileError(f'none of the keys {args.keys} is in '
-                                f'{args.real} or {args.gen}')
-    fig, anim, update = render(rows, names, args.fps, args.dpi)
+    sources = [('real', args.real)] + ([('generated', args.gen)]
+                                       if args.gen else [])
+    rows = [(name, path, select_gaits(path, args.num, args.keys, args.seed,
+                                      align)) for name, path in sources]
+    if args.keys and not {k for _, _, r in rows for k, _ in r} & set(
+            args.keys):
+        sys.exit(f'visualize_gaits: none of the keys {args.keys} is in '
+                 f'{args.real} or {args.gen}')
+    titles, gaits = [], []
+    for name, path, row in rows:
+        emotions = _emotions(path)
+        titles += [f'{name}: {k} ({emotion_of(k, emotions)})' for k, _ in row]
+        gaits += [g for _, g in row]
+    # one row per file when the rows are equally long, else a single row
+    lengths = {len(r) for _, _, r in rows}
+    ncols = lengths.pop() if len(lengths) == 1 else len(gaits)
+    size = (args.panel_size * ncols,
+            args.panel_size * -(-len(gaits) // ncols) + 24)
+    try:
+        render_gait_grid(gaits, args.out, titles, fps=args.fps,
+                         max_frames=args.max_frames,
+                         frame_png=args.frame_png, ncols=ncols, size=size,
+                         normalize=False)
+    except (ValueError, RuntimeError) as e:
+        sys.exit(f'visualize_gaits: {e}')
     if args.frame_png:
-        os.makedirs(osp.dirname(osp.abspath(args.frame_png)), exist_ok=True)
-        update(max(g.shape[0] for r in rows for _, g in r) // 2)
-        fig.savefig(args.frame_png, dpi=args.dpi)
         print(f'wrote {args.frame_png}')
-    save_animation(anim, args.out, args.fps, args.dpi)
-    plt.close(fig)
     print(f'wrote {args.out}')
 
 

@@ -1,6 +1,6 @@
 # AdamW, one epoch of linear warm-up, then a cosine decay per iteration.
 # Short on purpose: STEP trains one fold of E-Gait in well under a minute on
-# two CPU cores (see configs/step/README.md, "Recipe notes").
+# two CPU cores (see docs/step_recipe_notes.md).
 max_epochs = 12
 train_cfg = dict(
     type='EpochBasedTrainLoop',

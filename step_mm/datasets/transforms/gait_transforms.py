@@ -348,20 +348,33 @@ class RandomSpeedGait(BaseTransform):
                 f'min_crop={self.min_crop}, min_frames={self.min_frames})')
 
 
-def resample_frames(kp: np.ndarray, new_T: int) -> np.ndarray:
-    """Linearly resample ``[M, T, V, C]`` joints to ``new_T`` frames.
+def resample_frames(kp: np.ndarray,
+                    new_T: int,
+                    mode: str = 'linear') -> np.ndarray:
+    """Resample ``[M, T, V, C]`` joints to ``new_T`` frames.
 
     Args:
         kp (np.ndarray): ``[M, T, V, C]``.
         new_T (int): Output length.
+        mode (str): ``'linear'`` interpolation, or ``'cubic'``: a cubic
+            spline through the frames when upsampling a sequence of at
+            least 4 frames (a low-frame-rate capture brought to the model's
+            rate keeps smooth velocities instead of a kink at every input
+            frame); linear otherwise. Defaults to ``'linear'``.
 
     Returns:
         np.ndarray: ``[M, new_T, V, C]`` float32.
     """
+    if mode not in ('linear', 'cubic'):
+        raise ValueError(f"mode must be 'linear' or 'cubic', got {mode!r}")
     T = kp.shape[1]
     if T == 1:
         return np.repeat(kp, new_T, axis=1).astype(np.float32)
     pos = np.linspace(0, T - 1, new_T)
+    if mode == 'cubic' and new_T > T and T >= 4:
+        from scipy.interpolate import CubicSpline
+        spline = CubicSpline(np.arange(T), kp.astype(np.float64), axis=1)
+        return spline(pos).astype(np.float32)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, T - 1)
     w = (pos - lo)[None, :, None, None]

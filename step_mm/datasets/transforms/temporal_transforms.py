@@ -10,15 +10,17 @@ so a model does not read them as emotion. All act on
 state (reseeded per epoch by ``EpochSeedHook``, so a seed fixes them) and
 build on :mod:`step_mm.skeleton.perturb`.
 """
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
-from step_mm.skeleton.perturb import (add_jitter, body_height, kept_frames,
-                                      occlude_joints, resample_time,
-                                      scale_bones, smooth_joints)
+from step_mm.skeleton.perturb import (adaptive_window_s, add_jitter,
+                                      body_height, estimate_noise,
+                                      kept_frames, occlude_joints,
+                                      resample_time, scale_bones,
+                                      smooth_joints)
 
 
 def _rng() -> np.random.Generator:
@@ -55,28 +57,57 @@ class SmoothGait(BaseTransform):
 
         - keypoint
 
+    With ``noise_ref`` set, the window adapts to each gait's jitter
+    (:func:`step_mm.skeleton.perturb.estimate_noise`, a fraction of the
+    body height): gaits up to ``noise_ref`` get ``window_s``, noisier ones a
+    longer window, up to ``max_window_s``
+    (:func:`step_mm.skeleton.perturb.adaptive_window_s`), so a noisy
+    estimated pose reaches the model about as smooth as motion capture.
+    Clean gaits are smoothed exactly as without it.
+
     Args:
         window_s (float): Window length in seconds. Defaults to 0.3.
         polyorder (int): Order of the local polynomial. Defaults to 2.
+        noise_ref (float, optional): Jitter (fraction of the body height)
+            up to which ``window_s`` is used. Defaults to None: always
+            ``window_s``.
+        max_window_s (float): Longest adaptive window. Defaults to 1.5.
     """
 
-    def __init__(self, window_s: float = 0.3, polyorder: int = 2) -> None:
+    def __init__(self,
+                 window_s: float = 0.3,
+                 polyorder: int = 2,
+                 noise_ref: Optional[float] = None,
+                 max_window_s: float = 1.5) -> None:
         if not window_s > 0:
             raise ValueError(f'window_s must be positive, got {window_s}')
         if polyorder < 1:
             raise ValueError(f'polyorder must be >= 1, got {polyorder}')
+        if noise_ref is not None and not noise_ref > 0:
+            raise ValueError(f'noise_ref must be positive, got {noise_ref}')
+        if max_window_s < window_s:
+            raise ValueError(f'max_window_s ({max_window_s}) must be >= '
+                             f'window_s ({window_s})')
         self.window_s = window_s
         self.polyorder = polyorder
+        self.noise_ref = noise_ref
+        self.max_window_s = max_window_s
 
     def transform(self, results: Dict) -> Dict:
-        results['keypoint'] = smooth_joints(results['keypoint'],
-                                            _fps(results), self.window_s,
+        kp = results['keypoint']
+        window_s = self.window_s
+        if self.noise_ref is not None:
+            noise = max(estimate_noise(p) for p in kp)
+            window_s = adaptive_window_s(noise, self.window_s, self.noise_ref,
+                                         self.max_window_s)
+        results['keypoint'] = smooth_joints(kp, _fps(results), window_s,
                                             self.polyorder)
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(window_s={self.window_s}, '
-                f'polyorder={self.polyorder})')
+                f'polyorder={self.polyorder}, noise_ref={self.noise_ref}, '
+                f'max_window_s={self.max_window_s})')
 
 
 @TRANSFORMS.register_module()
@@ -146,15 +177,23 @@ class RandomFrameRateGait(BaseTransform):
         prob (float): Probability of resampling. Defaults to 0.5.
         min_frames (int): Skip when the low-rate capture would keep fewer
             frames. Defaults to 4.
+        upsample (str): How the capture is brought back to ``fps``:
+            ``'linear'`` or ``'cubic'`` (a spline, as ``inference_gait``
+            upsamples low-rate inputs). Defaults to ``'linear'``.
     """
 
     def __init__(self,
                  fps_range: Tuple[float, float] = (8., 30.),
                  prob: float = 0.5,
-                 min_frames: int = 4) -> None:
+                 min_frames: int = 4,
+                 upsample: str = 'linear') -> None:
+        if upsample not in ('linear', 'cubic'):
+            raise ValueError("upsample must be 'linear' or 'cubic', got "
+                             f'{upsample!r}')
         self.fps_range = tuple(fps_range)
         self.prob = prob
         self.min_frames = min_frames
+        self.upsample = upsample
 
     def transform(self, results: Dict) -> Dict:
         if np.random.rand() >= self.prob:
@@ -165,14 +204,16 @@ class RandomFrameRateGait(BaseTransform):
         captured = [resample_time(p, fps, low) for p in kp]
         if len(captured[0]) < self.min_frames:
             return results
-        back = np.stack([resample_time(p, low, fps) for p in captured])
+        back = np.stack(
+            [resample_time(p, low, fps, self.upsample) for p in captured])
         results['keypoint'] = back
         results['total_frames'] = back.shape[1]
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(fps_range={self.fps_range}, '
-                f'prob={self.prob}, min_frames={self.min_frames})')
+                f'prob={self.prob}, min_frames={self.min_frames}, '
+                f'upsample={self.upsample!r})')
 
 
 @TRANSFORMS.register_module()
