@@ -49,7 +49,7 @@ BENCH = osp.dirname(osp.abspath(__file__))
 
 STEP = 'configs/step/step_stgcn-aff_1xb8-joint-t75-12e_egait-keypoint-3d.py'
 BASELINE_STEP = ('configs/step/'
-                 'step_stgcn-baseline_1xb8-joint-t75-12e_egait-keypoint-3d.py')
+                 'step_stgcn-baseline_1xb8-joint-t75-30e_egait-keypoint-3d.py')
 NTU = 'configs/baselines/stgcn_1xb16-joint-t75-30e_egait-keypoint-3d.py'
 RECOGNIZERS = ('stgcn', 'stgcnpp', 'aagcn', 'ctrgcn')
 STREAMS = ('joint', 'bone')

@@ -200,7 +200,7 @@ def test_model_keys():
     key = bench.model_key
     assert key('configs/step/step_stgcn-aff_1xb8-joint-t75-12e_egait-'
                'keypoint-3d.py') == 'step'
-    assert key('step_stgcn-baseline_1xb8-joint-t75-12e_egait-keypoint-3d'
+    assert key('step_stgcn-baseline_1xb8-joint-t75-30e_egait-keypoint-3d'
                '.py') == 'baseline_step'
     assert key('step_stgcn-gcnhead_1xb8-joint-t75-12e_egait-keypoint-3d'
                '.py') == 'step_gcnhead'
