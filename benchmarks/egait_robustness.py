@@ -56,7 +56,8 @@ from step_mm.apis.protocol import (PROTOCOLS, best_checkpoint, run_config,
 from step_mm.datasets import EGAIT_CLASSES
 from step_mm.evaluation.robustness import PERTURBATIONS, perturb_gait
 from step_mm.evaluation.statistics import mean_std
-from step_mm.utils.io import atomic_path, dump_json, write_text
+from step_mm.utils.io import (atomic_path, dump_json, replace_marked_block,
+                              write_text)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 JITTERS = [(0., 'clean')] + [(p, f'jitter_{p:g}%') for p in (0.5, 1, 2, 3)]
@@ -231,6 +232,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='gaits perturbed: the test fold (the benchmark) or the val '
         'subset (for recipe choices, which never look at the test fold; '
         'results named *_val)')
+    parser.add_argument(
+        '--readme',
+        help='also write the table between the <!-- <name>:start --> / '
+        ':end markers of this file (e.g. configs/step/README.md)')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
     args = parser.parse_args(argv)
     proto = PROTOCOLS[args.protocol]
@@ -337,6 +342,9 @@ def main(argv=None) -> dict:
                 save()
     table = save()
     print(table)
+    if args.readme:
+        replace_marked_block(args.readme, name, table)
+        print(f'table written into {args.readme}')
     print(f'results: {json_path}')
     return result
 

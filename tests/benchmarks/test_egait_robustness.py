@@ -70,6 +70,14 @@ def test_smoke_run_trains_once_reuses_checkpoints_and_resumes(
     other = mod.main(argv + ['--name', 'again'])
     assert other['runs'][0]['results'] == run['results']
     assert os.listdir(osp.join(work, 'egait_random'))  # the runner's layout
+    # --readme writes the table between the markers (resumed: no work)
+    readme = tmp_path / 'README.md'
+    readme.write_text('a\n<!-- egait_robustness_random:start -->\nOLD\n'
+                      '<!-- egait_robustness_random:end -->\nb\n')
+    mod.main(argv + ['--readme', str(readme)])
+    text = readme.read_text()
+    assert 'OLD' not in text and '| jitter_1% |' in text
+    assert text.startswith('a\n') and text.endswith('end -->\nb\n')
     # recipe choices look at the val subset, never the test fold
     val = mod.main(argv + ['--subset', 'val'])
     assert val['meta']['subset'] == 'val'
