@@ -437,7 +437,12 @@ NO_AUGMENTATION = dict(
     MirrorGait=dict(prob=0),
     RandomRotateGait=dict(prob=0),
     RandomScaleGait=dict(scale_range=(1, 1)),
-    RandomSpeedGait=dict(speed_range=(1, 1), min_crop=1))
+    RandomSpeedGait=dict(speed_range=(1, 1), min_crop=1),
+    RandomJitterGait=dict(prob=0),
+    RandomFrameRateGait=dict(prob=0),
+    RandomDropFrames=dict(prob=0),
+    RandomOccludeJoints=dict(prob=0),
+    RandomBoneScaleGait=dict(prob=0))
 
 
 def _no_augmentation_options(config):
