@@ -264,8 +264,8 @@ def test_generate_gaits_failure_leaves_no_partial_h5(failure, tmp_path):
     bad = _FailingGenerator(fail_at=2) if failure == 'exception' else \
         _FailingGenerator(nan=True)
     error = RuntimeError if failure == 'exception' else FloatingPointError
-    with pytest.raises(error):
-        gen.generate_gait_files(bad, out, 5, batch_size=4)
+    with pytest.raises(error):  # a failed --overwrite keeps the good set
+        gen.generate_gait_files(bad, out, 5, batch_size=4, overwrite=True)
     with pytest.raises(error):
         gen.generate_gait_files(bad.__class__(
             fail_at=bad.fail_at, nan=bad.nan), out, 5, batch_size=4,
