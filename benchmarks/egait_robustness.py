@@ -54,6 +54,7 @@ from step_mm.apis import inference_gait, init_gait_model
 from step_mm.apis.protocol import (PROTOCOLS, best_checkpoint, run_config,
                                    train_and_test)
 from step_mm.datasets import EGAIT_CLASSES
+from step_mm.evaluation.functional import accuracies
 from step_mm.evaluation.robustness import PERTURBATIONS, perturb_gait
 from step_mm.evaluation.statistics import mean_std
 from step_mm.utils.io import (atomic_path, dump_json, replace_marked_block,
@@ -63,20 +64,16 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 JITTERS = [(0., 'clean')] + [(p, f'jitter_{p:g}%') for p in (0.5, 1, 2, 3)]
 
 
-def run_metrics(pred: np.ndarray, labels: np.ndarray,
-                num_classes: int) -> dict:
-    """Top-1, mean-class accuracy and predicted-class histogram.
-
-    Mean-class accuracy is the mean recall over the classes present in
-    ``labels`` (mmaction2's ``mean_class_accuracy``).
-    """
-    pred, labels = np.asarray(pred), np.asarray(labels)
-    recalls = [(pred[labels == c] == c).mean() for c in range(num_classes)
-               if (labels == c).any()]
+def run_metrics(scores: np.ndarray, labels: np.ndarray) -> dict:
+    """Top-1, mean-class accuracy (the runner's definitions:
+    :func:`step_mm.evaluation.functional.accuracies`) and the
+    predicted-class histogram of ``(N, C)`` class scores."""
+    acc = accuracies(scores, labels)
+    pred = np.asarray(scores).argmax(1)
     return dict(
-        top1=float((pred == labels).mean()),
-        mean_class=float(np.mean(recalls)),
-        hist=np.bincount(pred, minlength=num_classes).astype(int).tolist(),
+        top1=float(acc['top1']),
+        mean_class=float(acc['mean_class']),
+        hist=np.bincount(pred, minlength=scores.shape[1]).tolist(),
         num=int(len(labels)))
 
 
@@ -95,8 +92,8 @@ def subset_gaits(cfg: Config, subset: str = 'test') -> List[dict]:
     ]
 
 
-def evaluate_run(model, gaits: List[dict], perturbations: List[str],
-                 num_classes: int) -> Dict[str, dict]:
+def evaluate_run(model, gaits: List[dict],
+                 perturbations: List[str]) -> Dict[str, dict]:
     """Predict the run's test gaits under each perturbation."""
     labels = np.array([g['label'] for g in gaits])
     out = {}
@@ -108,8 +105,8 @@ def evaluate_run(model, gaits: List[dict], perturbations: List[str],
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # "does not look like a walk"
             results = inference_gait(model, list(joints), fps=list(fps))
-        pred = np.array([r.label for r in results])
-        out[name] = run_metrics(pred, labels, num_classes)
+        out[name] = run_metrics(np.stack([r.probs for r in results]),
+                                labels)
     return out
 
 
@@ -322,7 +319,7 @@ def main(argv=None) -> dict:
                 t0 = time.perf_counter()
                 model = init_gait_model(cfg, ckpt, device='cpu')
                 gaits = subset_gaits(cfg, args.subset)
-                res = evaluate_run(model, gaits, todo, len(EGAIT_CLASSES))
+                res = evaluate_run(model, gaits, todo)
                 if run is None:
                     run = dict(
                         config=rel,

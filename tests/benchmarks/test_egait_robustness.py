@@ -24,8 +24,7 @@ def _script():
 
 def test_run_metrics_on_known_predictions():
     mod = _script()
-    m = mod.run_metrics(
-        np.array([0, 0, 0, 1]), np.array([0, 1, 0, 1]), num_classes=4)
+    m = mod.run_metrics(np.eye(4)[[0, 0, 0, 1]], np.array([0, 1, 0, 1]))
     assert m['top1'] == 0.75
     assert m['mean_class'] == pytest.approx((1.0 + 0.5) / 2)  # 2 present
     assert m['hist'] == [3, 1, 0, 0] and m['num'] == 4
