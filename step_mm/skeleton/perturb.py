@@ -119,13 +119,14 @@ def _savgol_matrix(num_frames: int, window: int, polyorder: int) -> np.ndarray:
     """
     half = window // 2
     mat = np.zeros((num_frames, num_frames))
-    from scipy.signal import savgol_coeffs  # scipy.signal costs ~1 s
-    coeffs = savgol_coeffs(window, polyorder, use='dot')
-    for t in range(half, num_frames - half):
-        mat[t, t - half:t + half + 1] = coeffs
-    # least-squares polynomial over a window, evaluated at its frames
+    # least-squares polynomial over a window, evaluated at its frames; its
+    # middle row is ``scipy.signal.savgol_coeffs(window, polyorder,
+    # use='dot')`` (tested), without importing scipy.signal (~0.4 s)
     u = np.vander(np.arange(window, dtype=np.float64), polyorder + 1)
     proj = u @ np.linalg.pinv(u)  # (window, window)
+    rows = np.arange(half, num_frames - half)
+    cols = rows[:, None] + np.arange(-half, half + 1)
+    mat[rows[:, None], cols] = proj[half]
     mat[:half, :window] = proj[:half]
     mat[num_frames - half:, num_frames - window:] = proj[window - half:]
     return mat
