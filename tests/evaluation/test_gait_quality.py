@@ -4,8 +4,10 @@ import pytest
 import torch
 from mmaction.registry import METRICS
 
-from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
-                                        frechet_distance, motion_amplitude)
+from step_mm.evaluation.metrics import (aligned_distances, bone_length_drift,
+                                        coverage, foot_slide,
+                                        frechet_distance, motion_amplitude,
+                                        within_class_diversity)
 from step_mm.skeleton import REFERENCE_POSE, align_to_reference
 from step_mm.testing import make_fake_gait
 
@@ -85,3 +87,76 @@ def test_gait_realism_metric():
         motion_amplitude(gaits).mean())
     with pytest.raises(KeyError, match='generated_gait'):
         metric.process({}, [dict(real_gait=gaits[0])])
+
+
+def _rotate_y(gaits, angle):
+    c, s = np.cos(angle), np.sin(angle)
+    rot = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    return gaits @ rot.T
+
+
+def test_aligned_distances_known_answers():
+    gaits = _gaits(n=5, T=40)
+    d = aligned_distances(gaits)
+    assert d.shape == (5, 5)
+    np.testing.assert_allclose(np.diag(d), 0, atol=1e-6)
+    np.testing.assert_allclose(d, d.T, atol=1e-9)
+    assert (d[~np.eye(5, dtype=bool)] > 1e-3).all()
+    # turned about the vertical and moved elsewhere: the same gait
+    moved = _rotate_y(gaits, 1.1) + np.array([0.7, 0.2, -2.0])
+    np.testing.assert_allclose(
+        np.diag(aligned_distances(gaits, moved)), 0, atol=1e-6)
+    # turned about a horizontal axis is a different pose
+    tilted = gaits[:, :, :, [1, 0, 2]]
+    assert (np.diag(aligned_distances(gaits, tilted)) > 0.05).all()
+    # two joints along X against two along Y: sqrt(2) per point
+    a = np.zeros((1, 4, 2, 3))
+    a[..., 0] = [-1., 1.]
+    b = np.zeros((1, 4, 2, 3))
+    b[..., 1] = [-1., 1.]
+    assert aligned_distances(a, b)[0, 0] == pytest.approx(np.sqrt(2))
+    # the closed form is the minimum over a fine search of angles
+    ga, gb = gaits[0:1], gaits[3:4]
+    resampled = [np.stack([g[int(round(t))] for t in np.linspace(0, 39, 40)])
+                 for g in (ga[0], gb[0])]
+    pa, pb = (x - x.mean((0, 1)) for x in resampled)
+    brute = min(
+        np.sqrt(((_rotate_y(pa, t) - pb)**2).sum(-1).mean())
+        for t in np.linspace(-np.pi, np.pi, 20001))
+    assert aligned_distances(ga, gb, num_frames=40)[0, 0] == pytest.approx(
+        brute, rel=1e-4)
+    # variable lengths: a gait and its time-stretched copy are close
+    stretched = np.repeat(gaits[0], 2, axis=0)
+    assert aligned_distances([gaits[0]], [stretched])[0, 0] < 0.1 * d[0, 1]
+    with pytest.raises(ValueError, match='gait 0'):
+        aligned_distances([np.zeros((5, 16))])
+    with pytest.raises(ValueError, match='NaN'):
+        aligned_distances(np.full((1, 5, 16, 3), np.nan))
+
+
+def test_within_class_diversity_and_coverage():
+    gaits = _gaits(n=24, T=40, seed=1)
+    labels = np.arange(24) % 4
+    div = within_class_diversity(gaits, labels)
+    assert sorted(div) == [0, 1, 2, 3]
+    assert all(v > 0 for v in div.values())
+    # a copy of the set is as diverse as the set
+    copy = within_class_diversity(gaits.copy(), labels)
+    for c in div:
+        assert copy[c] == pytest.approx(div[c])
+    # identical gaits have no diversity
+    same = within_class_diversity(np.repeat(gaits[:1], 6, 0), [2] * 6)
+    assert same == {2: pytest.approx(0, abs=1e-6)}
+    # one gait of a class is left out
+    assert within_class_diversity(gaits[:5], [0, 0, 1, 1, 3]).keys() == {0, 1}
+    with pytest.raises(ValueError, match='labels'):
+        within_class_diversity(gaits, labels[:3])
+    # coverage: a copy covers all; a collapse onto one gait covers little
+    assert coverage(gaits, gaits.copy(), k=3) == 1.0
+    collapsed = np.repeat(gaits[:1], 24, 0)
+    assert coverage(gaits, collapsed, k=3) <= 4 / 24
+    # far-away noise covers nothing
+    noise = np.random.default_rng(0).normal(size=(24, 40, 16, 3))
+    assert coverage(gaits, noise, k=3) == 0.0
+    with pytest.raises(ValueError, match='more than k'):
+        coverage(gaits[:3], gaits, k=3)

@@ -1,6 +1,7 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """Quality metrics of generated gaits: Fréchet distance, bone-length drift,
-foot sliding, and :class:`GaitRealismMetric` for STEP-Gen's val/test loops.
+foot sliding, motion amplitude, within-class diversity and coverage (mode
+collapse), and :class:`GaitRealismMetric` for STEP-Gen's val/test loops.
 
 Bone lengths and foot contact come from :mod:`step_mm.skeleton.geometry`,
 the same code the push-pull loss trains with.
@@ -12,7 +13,8 @@ import torch
 from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
-from step_mm.skeleton.geometry import (bone_length_variation,
+from step_mm.skeleton.geometry import (HORIZONTAL_AXES, UP_AXIS,
+                                       bone_length_variation,
                                        foot_contact_weights, foot_slide_sq)
 
 GaitsLike = Union[np.ndarray, torch.Tensor, Sequence[np.ndarray]]
@@ -152,6 +154,142 @@ def motion_amplitude(gaits: GaitsLike) -> np.ndarray:
     """
     return _per_gait(gaits, lambda g: g.std(-3, unbiased=False).mean((-2,
                                                                       -1)))
+
+
+def _resampled(gaits: GaitsLike, num_frames: int) -> np.ndarray:
+    """Gaits as ``(N, num_frames, V, 3)``, linearly resampled in time and
+    centred on their mean over frames and joints."""
+    if isinstance(gaits, (np.ndarray, torch.Tensor)):
+        arr = torch.as_tensor(gaits).detach().cpu().double().numpy()
+        gaits = list(arr[None] if arr.ndim == 3 else arr)
+    out = []
+    for i, g in enumerate(gaits):
+        g = np.asarray(g, dtype=np.float64)
+        if g.ndim != 3 or g.shape[-1] != 3 or len(g) < 1:
+            raise ValueError(f'gait {i}: expected (T, V, 3), got {g.shape}')
+        if not np.isfinite(g).all():
+            raise ValueError(f'gait {i}: holds NaN/inf')
+        pos = np.linspace(0, len(g) - 1, num_frames)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, len(g) - 1)
+        w = (pos - lo)[:, None, None]
+        out.append(g[lo] * (1 - w) + g[hi] * w)
+    if len({g.shape[1] for g in out}) > 1:
+        raise ValueError('gaits have different numbers of joints')
+    x = np.stack(out)
+    return x - x.mean((1, 2), keepdims=True)
+
+
+def aligned_distances(gaits_a: GaitsLike,
+                      gaits_b: Optional[GaitsLike] = None,
+                      num_frames: int = 32) -> np.ndarray:
+    """RMS joint distance between gaits after aligning each pair.
+
+    Each gait is resampled to ``num_frames`` frames and centred on its mean
+    position; for each pair the rotation about the vertical axis that best
+    maps one onto the other (least squares, in closed form) is applied
+    before the root-mean-square distance over frames and joints is taken.
+    So a gait walking in another direction or elsewhere in the room is
+    still the same gait (distance 0), while a different pose or motion is
+    not.
+
+    Args:
+        gaits_a (np.ndarray | torch.Tensor | Sequence[np.ndarray]):
+            ``(N, T, V, 3)`` or a list of ``(T_i, V, 3)``, Y up.
+        gaits_b (optional): Likewise ``M`` gaits; defaults to ``gaits_a``.
+        num_frames (int): Common length. Defaults to 32.
+
+    Returns:
+        np.ndarray: ``(N, M)`` distances in the gaits' units.
+
+    Examples:
+        >>> a = np.zeros((1, 4, 2, 3)); a[..., 0] = [-1., 1.]
+        >>> b = np.zeros((1, 4, 2, 3)); b[..., 1] = [-1., 1.]
+        >>> round(float(aligned_distances(a, b)[0, 0]) ** 2, 6)
+        2.0
+    """
+    a = _resampled(gaits_a, num_frames)
+    b = a if gaits_b is None else _resampled(gaits_b, num_frames)
+    if a.shape[2] != b.shape[2]:
+        raise ValueError('aligned_distances: the two sets have different '
+                         f'numbers of joints ({a.shape[2]} and {b.shape[2]})')
+    points = a.shape[1] * a.shape[2]
+    ha, hb = (x[..., list(HORIZONTAL_AXES)].reshape(len(x), -1, 2)
+              for x in (a, b))
+    ya, yb = (x[..., UP_AXIS].reshape(len(x), -1) for x in (a, b))
+    dot = ha[..., 0] @ hb[..., 0].T + ha[..., 1] @ hb[..., 1].T
+    cross = ha[..., 0] @ hb[..., 1].T - ha[..., 1] @ hb[..., 0].T
+    sq_a = (ha**2).sum((1, 2)) + (ya**2).sum(1)
+    sq_b = (hb**2).sum((1, 2)) + (yb**2).sum(1)
+    # min over the angle of |R(theta) p - q|^2 = |p|^2 + |q|^2 -
+    # 2 sqrt(dot^2 + cross^2) for the horizontal part; Y is not rotated.
+    sq = (sq_a[:, None] + sq_b[None] - 2 * np.hypot(dot, cross) -
+          2 * ya @ yb.T)
+    return np.sqrt(np.clip(sq, 0, None) / points)
+
+
+def within_class_diversity(gaits: GaitsLike,
+                           labels: Sequence[int],
+                           num_frames: int = 32) -> Dict[int, float]:
+    """Mean pairwise :func:`aligned_distances` within each class.
+
+    A set of identical gaits scores 0; a copy of a set scores what the set
+    does. Classes with fewer than two gaits are left out.
+
+    Args:
+        gaits (np.ndarray | torch.Tensor | Sequence[np.ndarray]): ``N``
+            gaits.
+        labels (Sequence[int]): ``N`` class indices.
+        num_frames (int): Common length. Defaults to 32.
+
+    Returns:
+        dict: Class index to its diversity.
+    """
+    labels = np.asarray(labels)
+    dist = aligned_distances(gaits, num_frames=num_frames)
+    if len(labels) != len(dist):
+        raise ValueError(f'within_class_diversity: {len(dist)} gaits but '
+                         f'{len(labels)} labels')
+    out = {}
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) < 2:
+            continue
+        sub = dist[np.ix_(idx, idx)]
+        out[int(c)] = float(sub[np.triu_indices(len(idx), 1)].mean())
+    return out
+
+
+def coverage(real: GaitsLike,
+             generated: GaitsLike,
+             k: int = 5,
+             num_frames: int = 32) -> float:
+    """Share of real gaits with a generated gait in their neighbourhood.
+
+    The coverage of Naeem et al. (ICML 2020, "Reliable fidelity and
+    diversity metrics for generative models") on :func:`aligned_distances`:
+    a real gait is covered when some generated gait is closer to it than
+    its ``k``-th nearest real neighbour. A generator that collapses onto a
+    few modes covers little of the real set, however realistic each of
+    its gaits is; a copy of the real set covers all of it (1.0).
+
+    Args:
+        real: ``N > k`` real gaits.
+        generated: Generated gaits.
+        k (int): Neighbourhood size. Defaults to 5.
+        num_frames (int): Common length. Defaults to 32.
+
+    Returns:
+        float: In ``[0, 1]``.
+    """
+    d_real = aligned_distances(real, num_frames=num_frames)
+    if len(d_real) <= k:
+        raise ValueError(f'coverage: needs more than k={k} real gaits, got '
+                         f'{len(d_real)}')
+    # the k-th nearest neighbour, the gait itself (distance 0) excluded
+    radius = np.sort(d_real, axis=1)[:, k]
+    d_gen = aligned_distances(real, generated, num_frames=num_frames)
+    return float((d_gen.min(1) <= radius).mean())
 
 
 @METRICS.register_module()
