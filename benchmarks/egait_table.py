@@ -157,7 +157,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--table-only',
         action='store_true',
         help='train nothing: build the table from the results files')
+    parser.add_argument(
+        '--protocol-results',
+        help='with --table-only: the deep rows from this results file of '
+        '`benchmarks/egait_protocol.py` (e.g. benchmarks/results/'
+        'egait_random.json) instead of the table\'s own runs')
     args = parser.parse_args(argv)
+    if args.protocol_results and not args.table_only:
+        parser.error('--protocol-results goes with --table-only (the '
+                     "table's own runs write "
+                     f'{osp.join(args.out_dir, "egait_table")})')
+    if args.protocol_results and not osp.isfile(args.protocol_results):
+        parser.error(f'--protocol-results {args.protocol_results}: '
+                     'file not found')
     if args.device == 'cuda':
         import torch
         if not torch.cuda.is_available():
@@ -183,7 +195,8 @@ def main(argv=None) -> dict:
 
     out_dir = args.out_dir
     table_dir = osp.join(out_dir, 'egait_table')
-    protocol_json = osp.join(table_dir, f'egait_{args.protocol}.json')
+    protocol_json = args.protocol_results or osp.join(
+        table_dir, f'egait_{args.protocol}.json')
     ntu_json = osp.join(table_dir, 'ntu', f'egait_{args.protocol}.json')
     sklearn_json = osp.join(out_dir, f'egait_sklearn_{args.protocol}.json')
     table_json = osp.join(out_dir, f'egait_table_{args.protocol}.json')
@@ -251,7 +264,11 @@ def main(argv=None) -> dict:
           '. Benchmark wall time: ' + (
               f'{total / 3600:.1f} h ({parts}; {args.jobs} job(s) in '
               'parallel)' if wall else
-              'not measured (tables built with --table-only)') + '.\n\n' +
+              'not measured (tables built with --table-only)') +
+          '. Runs from ' + ', '.join(
+              f'`{osp.relpath(p, REPO)}`'
+              for p in (protocol_json, ntu_json, sklearn_json)
+              if osp.isfile(p)) + '.\n\n' +
           table_markdown(table, EGAIT_CLASSES))
     result = dict(
         meta=dict(

@@ -100,3 +100,34 @@ def test_command_needs_the_markers_before_training(tmp_path):
     with pytest.raises(SystemExit, match='egait_table_subject:start'):
         mod.main(['--protocol', 'subject', '--readmes', str(readme),
                   '--out-dir', str(tmp_path)])
+
+
+def test_command_pairs_protocol_results_with_sklearn(tmp_path, capsys):
+    mod = _command()
+    protocol = tmp_path / 'protocol.json'
+    protocol.write_text(json.dumps(dict(
+        runs=_runs('step', [0.7, 0.8, 0.75]) +
+        _runs('baseline_step', [0.5, 0.6, 0.55]), models={})))
+    (tmp_path / 'egait_sklearn_random.json').write_text(
+        json.dumps(dict(runs=_runs('sk_svm_motion165', [0.6, 0.7, 0.7]))))
+    result = mod.main([
+        '--table-only', '--no-ntu', '--protocol-results', str(protocol),
+        '--out-dir', str(tmp_path), '--readmes'
+    ])
+    assert list(result['table']) == [
+        'step', 'baseline_step', 'sk_svm_motion165'
+    ]
+    assert result['meta']['sources'][0] == osp.relpath(str(protocol), REPO)
+    md = (tmp_path / 'egait_table_random.md').read_text()
+    assert 'protocol.json' in md and 'egait_sklearn_random.json' in md
+    # the table's own runs would land elsewhere: refused without
+    # --table-only, and a missing file is named
+    with pytest.raises(SystemExit):
+        mod.main(['--protocol-results', str(protocol), '--out-dir',
+                  str(tmp_path), '--readmes'])
+    assert '--protocol-results goes with --table-only' in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        mod.main(['--table-only', '--protocol-results',
+                  str(tmp_path / 'nope.json'), '--readmes'])
+    assert 'nope.json: file not found' in capsys.readouterr().err
