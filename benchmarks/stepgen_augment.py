@@ -73,8 +73,10 @@ from mmengine.utils import ProgressBar
 
 import step_mm  # noqa: F401
 from step_mm.datasets import EGAIT_CLASSES, load_gait_files
-from step_mm.evaluation.metrics import (bone_length_drift, foot_slide,
-                                        frechet_distance, motion_amplitude)
+from step_mm.evaluation.metrics import (bone_length_drift, coverage,
+                                        foot_slide, frechet_distance,
+                                        motion_amplitude,
+                                        within_class_diversity)
 from step_mm.skeleton import align_to_reference
 from step_mm.apis.generation import (generate_gait_files, load_generator,
                                      write_generated_gaits)
@@ -277,11 +279,19 @@ def _dataset_like(template: dict, **kw) -> dict:
     return ds
 
 
-def realism_stats(gaits) -> Dict[str, float]:
-    return dict(
+def realism_stats(gaits, labels, real=None) -> Dict[str, float]:
+    """Mean bone drift, foot slide, motion and within-class diversity
+    (averaged over classes) of a set; with ``real`` gaits, also the share of
+    them the set covers (mode collapse, :func:`coverage`)."""
+    stats = dict(
         bone_drift=float(np.mean(bone_length_drift(gaits))),
         foot_slide=float(np.mean(foot_slide(gaits))),
-        motion=float(np.mean(motion_amplitude(gaits))))
+        motion=float(np.mean(motion_amplitude(gaits))),
+        diversity=float(
+            np.mean(list(within_class_diversity(gaits, labels).values()))))
+    if real is not None:
+        stats['coverage'] = coverage(real, gaits)
+    return stats
 
 
 def real_train_set(step_cfg) -> tuple:
@@ -429,7 +439,7 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
     rec['real_only'] = dict(top1=_top1(metrics), val_top1=val_real,
                             seconds=round(time.time() - t0, 1))
     rec['real_reference'] = dict(
-        fgd=frechet_distance(f_train, f_test), **realism_stats(real[0]))
+        fgd=frechet_distance(f_train, f_test), **realism_stats(*real))
     print(f'[fold {fold} seed {seed}] real_only top1 '
           f"{rec['real_only']['top1']:.4f}", flush=True)
 
@@ -452,7 +462,9 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
         gen_gaits = [g['joints'] for g in generated]
         res = dict(num_generated=len(gen_keys),
                    stepgen_train_seconds=round(t_gen_train, 1))
-        res.update(realism_stats(gen_gaits))
+        res.update(
+            realism_stats(gen_gaits, [g['label'] for g in generated],
+                          real=real[0]))
         f_gen, p_gen, y_gen = extract(
             judge,
             _dataset_like(test_tpl, data_root=gen_dir,
@@ -516,8 +528,8 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
         if all(x.get('val_top1') is not None for x in rows):
             out['val_top1_mean'], out['val_top1_std'] = _mean_std(
                 [x['val_top1'] for x in rows])
-        realism = [k for k in ('bone_drift', 'foot_slide', 'motion')
-                   if all(k in x for x in ref)]
+        realism = [k for k in ('bone_drift', 'foot_slide', 'motion',
+                               'diversity') if all(k in x for x in ref)]
         if variant == 'real_only':
             out['fgd_real_vs_real'] = _mean_std([x['fgd'] for x in ref])[0]
             for key in realism:
@@ -537,6 +549,8 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
                     losses=int(sum(g < 0 for g in gain)))
             for key in ['fgd', 'fgd_vs_train', 'fidelity'] + realism:
                 out[key] = _mean_std([x[key] for x in rows])[0]
+            if all('coverage' in x for x in rows):
+                out['coverage'] = _mean_std([x['coverage'] for x in rows])[0]
             out['fgd_real_vs_real'] = _mean_std([x['fgd'] for x in ref])[0]
             for key in realism:
                 out[f'real_{key}'] = _mean_std([x[key] for x in ref])[0]
@@ -555,8 +569,13 @@ def markdown(summary: dict, settings: dict) -> str:
         f"({settings['date']}).", '',
         '| variant | STEP top-1 (mean ± std) | best val top-1 | TSTR top-1 | '
         'FGD (real vs real) | bone drift | foot slide (m/s) | motion (m) | '
-        'fidelity | runs |', '|---|---|---|---|---|---|---|---|---|---|'
+        'diversity (m) | coverage | fidelity | runs |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|'
     ]
+
+    def opt(s, key, fmt, suffix=''):
+        return f'{s[key]:{fmt}}{suffix}' if key in s else '-'
+
     for variant, s in summary.items():
         top1 = (f"{100 * s['top1_mean']:.1f} ± {100 * s['top1_std']:.1f} | "
                 + (f"{100 * s['val_top1_mean']:.1f}"
@@ -566,7 +585,8 @@ def markdown(summary: dict, settings: dict) -> str:
                 f"| {variant} | {top1} | - | ({s['fgd_real_vs_real']:.3g})"
                 f" | {s['bone_drift']:.4f} (real) | "
                 f"{s['foot_slide']:.3f} (real) | "
-                f"{s.get('motion', float('nan')):.4f} (real) | - | "
+                f"{s.get('motion', float('nan')):.4f} (real) | "
+                f"{opt(s, 'diversity', '.4f', ' (real)')} | - | - | "
                 f"{s['n_runs']} |")
         else:
             lines.append(
@@ -574,6 +594,7 @@ def markdown(summary: dict, settings: dict) -> str:
                 f"{s['fgd']:.3g} ({s['fgd_real_vs_real']:.3g}) | "
                 f"{s['bone_drift']:.4f} | {s['foot_slide']:.3f} | "
                 f"{s.get('motion', float('nan')):.4f} | "
+                f"{opt(s, 'diversity', '.4f')} | {opt(s, 'coverage', '.2f')} | "
                 f"{100 * s['fidelity']:.1f} | {s['n_runs']} |")
     return '\n'.join(lines)
 

@@ -317,6 +317,37 @@ def test_augment_summary_and_readme_block(tmp_path):
     assert '| stepgen_push_pull | 60.0 ± 0.0 |' in text
     bench.update_readme(table, readme)  # idempotent
     assert open(readme).read() == text
+    # results of before the diversity columns still print (as '-')
+    assert '| - | - |' in table
+
+
+def test_augment_realism_stats_diversity_and_coverage():
+    bench = _load('stepgen_augment',
+                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    rng = np.random.default_rng(0)
+    real = [make_fake_gait(40, k % 4, rng).reshape(40, 16, 3)
+            for k in range(16)]
+    labels = np.arange(16) % 4
+    ref = bench.realism_stats(real, labels)
+    assert 'coverage' not in ref and ref['diversity'] > 0
+    copy = bench.realism_stats([g.copy() for g in real], labels, real=real)
+    assert copy['diversity'] == pytest.approx(ref['diversity'])
+    assert copy['coverage'] == 1.0
+    collapsed = bench.realism_stats([real[0]] * 16, labels, real=real)
+    assert collapsed['diversity'] == pytest.approx(0, abs=1e-6)
+    assert collapsed['coverage'] < 0.5
+    gen = dict(top1=0.6, tstr_top1=0.4, fgd=2.0, fgd_vs_train=1.5,
+               fidelity=0.5, **copy)
+    runs = [dict(fold=0, seed=0, real_only=dict(top1=0.5),
+                 real_reference=dict(fgd=1.0, **ref),
+                 stepgen_push_pull=gen)]
+    summary = bench.summarize(runs, ['real_only', 'stepgen_push_pull'])
+    row = summary['stepgen_push_pull']
+    assert row['coverage'] == 1.0
+    assert row['real_diversity'] == pytest.approx(ref['diversity'])
+    table = bench.markdown(summary, dict(num_folds=10, folds=[0], seeds=[0],
+                                         num_per_class=4, date='today'))
+    assert f"| {row['diversity']:.4f} | 1.00 |" in table
 
 
 def test_benchmark_checkpoints_are_written_atomically(tmp_path):
