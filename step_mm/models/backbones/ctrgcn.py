@@ -13,7 +13,7 @@ from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
-from ..utils import LongTemporalConv
+from ..utils import LongTemporalConv, residual_branch
 
 EPS = 1e-4
 
@@ -117,12 +117,7 @@ class CTRGCNSpatial(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.gc = CTRGC(in_channels, out_channels, A, rel_reduction)
         self.bn = nn.BatchNorm2d(out_channels)
-        if in_channels == out_channels:
-            self.down = nn.Identity()
-        else:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
+        self.down = residual_branch(in_channels, out_channels)
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -235,14 +230,8 @@ class CTRGCNBlock(BaseModule):
             stride=stride,
             dilations=tcn_dilations,
             dropout=tcn_dropout)
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(out_channels))
+        self.residual = residual_branch(in_channels, out_channels, stride,
+                                        residual)
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

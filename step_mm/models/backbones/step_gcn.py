@@ -9,7 +9,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
 from ...skeleton import EGAIT_LAYOUT
-from ..utils import LongTemporalConv
+from ..utils import LongTemporalConv, residual_branch, skeleton_to_maps
 
 
 class STEPGCNBlock(BaseModule):
@@ -64,15 +64,8 @@ class STEPGCNBlock(BaseModule):
                 kernel_size=temporal_kernel_size,
                 stride=stride), nn.BatchNorm2d(out_channels),
             nn.Dropout(dropout))
-
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(out_channels))
+        self.residual = residual_branch(in_channels, out_channels, stride,
+                                        residual)
         self.relu = nn.ReLU()
         #: Aggregate over the graph before the 1x1 conv where that is
         #: cheaper (fewer input than output channels per subset); False
@@ -211,10 +204,8 @@ class STEPGCN(BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``(N, M, T, V, C)`` to ``(N, M, C_out, T_out, V)``."""
-        N, M, T, V, C = x.size()
-        x = x.permute(0, 1, 3, 4, 2).reshape(N * M, V * C, T)
-        x = self.data_bn(x)
-        x = x.view(N * M, V, C, T).permute(0, 2, 3, 1).contiguous()
+        N, M = x.shape[:2]
+        x = skeleton_to_maps(x, self.data_bn)
         for block in self.gcn:
             x = block(x)
         return x.reshape((N, M) + x.shape[1:])

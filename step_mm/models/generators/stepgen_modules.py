@@ -11,6 +11,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
 from step_mm.skeleton import EGAIT_LAYOUT, REFERENCE_POSE
+from ..utils import skeleton_to_maps
 
 _GRAPH = dict(layout=EGAIT_LAYOUT, mode='stgcn_spatial')
 
@@ -259,8 +260,7 @@ class STEPGenEncoder(BaseModule):
                 f'{self.num_joints}, {self.in_channels}), got '
                 f'{tuple(gaits.shape)} (use GaitToLength(clip_len='
                 f'{self.num_frames}) in the pipeline)')
-        x = gaits.permute(0, 2, 3, 1).reshape(N, V * C, T)
-        x = self.data_bn(x).view(N, V, C, T).permute(0, 2, 3, 1)
+        x = skeleton_to_maps(gaits[:, None], self.data_bn)  # (N, C, T, V)
         cond = onehot.to(x.dtype)[:, :, None, None].expand(-1, -1, T, V)
         x = torch.cat([x, cond], 1)  # (N, C + K, T, V)
         for block in self.blocks:

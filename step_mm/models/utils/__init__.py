@@ -1,5 +1,9 @@
 # Copyright (c) step_mm contributors. All rights reserved.
+from .graph_conv import residual_branch, skeleton_to_maps
 from .temporal_conv import (LongTemporalConv, long_temporal_conv,
                             reachable_taps)
 
-__all__ = ['LongTemporalConv', 'long_temporal_conv', 'reachable_taps']
+__all__ = [
+    'LongTemporalConv', 'long_temporal_conv', 'reachable_taps',
+    'residual_branch', 'skeleton_to_maps'
+]
