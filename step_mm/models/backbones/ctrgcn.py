@@ -13,7 +13,7 @@ from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
-from ..utils import LongTemporalConv, residual_branch
+from ..utils import LongTemporalConv, check_choice, residual_branch
 
 EPS = 1e-4
 
@@ -326,9 +326,7 @@ class CTRGCN(BaseModule):
                      dict(type='Constant', layer='BatchNorm2d', val=1)
                  ]) -> None:
         super().__init__(init_cfg=copy.deepcopy(init_cfg))
-        if data_bn_type not in ('VC', 'MVC', 'none'):
-            raise ValueError("data_bn_type must be 'VC', 'MVC' or 'none', "
-                             f'got {data_bn_type!r}')
+        check_choice('data_bn_type', data_bn_type, ('VC', 'MVC', 'none'))
         if num_stages < 1:
             raise ValueError(f'num_stages must be >= 1, got {num_stages}')
         self.graph = Graph(**graph_cfg)

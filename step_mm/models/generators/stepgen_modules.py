@@ -11,7 +11,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
 from step_mm.skeleton import EGAIT_LAYOUT, REFERENCE_POSE
-from ..utils import skeleton_to_maps
+from ..utils import check_choice, skeleton_to_maps
 
 _GRAPH = dict(layout=EGAIT_LAYOUT, mode='stgcn_spatial')
 
@@ -328,10 +328,8 @@ class STEPGenDecoder(BaseModule):
                  dropout: float = 0.0,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if output_mode not in ('positions', 'kinematic'):
-            raise ValueError("STEPGenDecoder: output_mode must be "
-                             f"'positions' or 'kinematic', got "
-                             f'{output_mode!r}')
+        check_choice('output_mode', output_mode, ('positions', 'kinematic'),
+                     'STEPGenDecoder')
         if len(channels) != len(frames) or not channels:
             raise ValueError('STEPGenDecoder: channels and frames must be '
                              f'non-empty and equally long, got {channels} '
