@@ -5,7 +5,7 @@ from typing import Dict
 
 from mmaction.registry import TRANSFORMS
 
-from step_mm.adapters.h36m import H36M_CONVENTIONS
+from step_mm.adapters.h36m import check_convention
 from step_mm.adapters.mediapipe import (MEDIAPIPE_NUM_LANDMARKS,
                                         mediapipe_to_egait)
 from .base import BaseGaitTransform, gait_name
@@ -35,9 +35,7 @@ class MediaPipeToEGait(BaseGaitTransform):
     repr_args = ('convention', )
 
     def __init__(self, convention: str = 'camera') -> None:
-        if convention not in H36M_CONVENTIONS:
-            raise ValueError(f'unknown axis convention {convention!r}; '
-                             f'choose one of {sorted(H36M_CONVENTIONS)}')
+        check_convention(convention)
         self.convention = convention
 
     def transform(self, results: Dict) -> Dict:
