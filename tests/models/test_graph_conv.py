@@ -7,7 +7,8 @@ import torch.nn as nn
 
 from step_mm.models import CTRGCN, STEPGCN
 from step_mm.models.generators.stepgen_modules import STEPGenEncoder
-from step_mm.models.utils import residual_branch, skeleton_to_maps
+from step_mm.models.utils import (regroup_graph_conv, residual_branch,
+                                  skeleton_to_maps)
 from step_mm.skeleton import EGAIT_LAYOUT
 
 
@@ -92,3 +93,44 @@ def test_backbones_open_with_the_data_bn():
     torch.testing.assert_close(
         maps, enc.data_bn(gaits.flatten(2).transpose(1, 2)).view(
             2, 16, 3, 75).permute(0, 2, 3, 1))
+
+
+@pytest.mark.parametrize('with_bias', [True, False])
+def test_regroup_graph_conv_equals_conv_then_aggregate(with_bias):
+    torch.manual_seed(0)
+    k, c_in, c_out, t, v = 3, 4, 6, 7, 16
+    conv = nn.Conv2d(c_in, k * c_out, 1, bias=with_bias)
+    A = torch.rand(k, v, v)
+    x = torch.randn(2, c_in, t, v)
+    expected = torch.einsum('nkctv,kvw->nctw',
+                            conv(x).view(2, k, c_out, t, v), A)
+    agg, weight, bias = regroup_graph_conv(x, A, conv.weight, conv.bias)
+    assert agg.shape == (2, k * c_in, t, v)
+    assert weight.shape == (c_out, k * c_in)
+    assert (bias is None) != with_bias
+    y = torch.einsum('oi,nitv->notv', weight, agg)
+    if bias is not None:
+        assert bias.shape == (c_out, v)
+        y = y + bias[:, None]
+    torch.testing.assert_close(y, expected, atol=1e-5, rtol=1e-5)
+    # group k of the aggregated input is x summed through A[k]
+    torch.testing.assert_close(
+        agg[:, c_in:2 * c_in], torch.einsum('nctv,vw->nctw', x, A[1]))
+
+
+def test_both_graph_conv_orders_agree_in_the_blocks():
+    from step_mm.models.backbones.step_gcn import STEPGCNBlock
+    from step_mm.models.generators.stepgen_modules import STEPGenBlock
+    torch.manual_seed(0)
+    A = torch.rand(3, 16, 16)
+    x = torch.randn(2, 4, 12, 16)
+    block = STEPGCNBlock(4, 8, A, temporal_kernel_size=9).eval()
+    fast = block(x)
+    block.aggregate_first = False
+    torch.testing.assert_close(fast, block(x), atol=1e-5, rtol=1e-5)
+    gen = STEPGenBlock(4, 8, A).eval()
+    plain = torch.einsum('nkctv,kvw->nctw',
+                         gen.gcn.conv(x).view(2, 3, 8, 12, 16),
+                         gen.gcn.A * gen.gcn.PA)
+    torch.testing.assert_close(gen._graph_conv(x), plain, atol=1e-5,
+                               rtol=1e-5)

@@ -11,7 +11,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
 from step_mm.skeleton import EGAIT_LAYOUT, REFERENCE_POSE
-from ..utils import check_choice, skeleton_to_maps
+from ..utils import check_choice, regroup_graph_conv, skeleton_to_maps
 
 _GRAPH = dict(layout=EGAIT_LAYOUT, mode='stgcn_spatial')
 
@@ -141,13 +141,12 @@ class STEPGenBlock(STGCNBlock):
         if c_in >= c_out:
             y = conv1x1(gcn.conv, x).view(n, k, c_out, t, v)
             return torch.einsum('nkctv,kvw->nctw', y, A).contiguous()
-        x = torch.einsum('nctv,kvw->nkctw', x, A).reshape(n, k * c_in, t * v)
-        weight = gcn.conv.weight.view(k, c_out, c_in).transpose(0, 1)
-        weight = weight.reshape(1, c_out, k * c_in).expand(n, -1, -1)
-        bias = torch.einsum('kc,kw->cw', gcn.conv.bias.view(k, c_out),
-                            A.sum(1))
+        x, weight, bias = regroup_graph_conv(x, A, gcn.conv.weight,
+                                             gcn.conv.bias)
+        weight = weight[None].expand(n, -1, -1)
         bias = bias[:, None].expand(c_out, t, v).reshape(1, c_out, t * v)
-        return torch.baddbmm(bias, weight, x).view(n, c_out, t, v)
+        return torch.baddbmm(bias, weight, x.reshape(n, k * c_in, t * v)).view(
+            n, c_out, t, v)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``relu(tcn(gcn(x)) + residual(x))`` as in ``STGCNBlock``."""
