@@ -60,7 +60,7 @@ import numpy as np
 
 __all__ = [
     'H36M_JOINT_NAMES', 'H36M_TO_EGAIT', 'H36M_CONVENTIONS', 'to_y_up',
-    'h36m_to_egait'
+    'check_convention', 'h36m_to_egait'
 ]
 
 H36M_JOINT_NAMES = ('root', 'right_hip', 'right_knee', 'right_foot',
@@ -81,6 +81,18 @@ H36M_CONVENTIONS = {
 }
 
 
+def check_convention(convention: str) -> None:
+    """Raise a ``ValueError`` unless ``convention`` is in
+    :data:`H36M_CONVENTIONS`.
+
+    Args:
+        convention (str): An axis convention name.
+    """
+    if convention not in H36M_CONVENTIONS:
+        raise ValueError(f'unknown axis convention {convention!r}; choose '
+                         f'one of {sorted(H36M_CONVENTIONS)}')
+
+
 def to_y_up(joints: np.ndarray, convention: str = 'y_up') -> np.ndarray:
     """Convert points ``(..., 3)`` from an axis convention to Y-up.
 
@@ -92,9 +104,7 @@ def to_y_up(joints: np.ndarray, convention: str = 'y_up') -> np.ndarray:
     Returns:
         np.ndarray: The points in E-Gait's Y-up frame, float32.
     """
-    if convention not in H36M_CONVENTIONS:
-        raise ValueError(f'unknown axis convention {convention!r}; choose '
-                         f'one of {sorted(H36M_CONVENTIONS)}')
+    check_convention(convention)
     axes, signs = zip(*H36M_CONVENTIONS[convention])
     x = np.asarray(joints, dtype=np.float32)
     return x[..., list(axes)] * np.asarray(signs, dtype=np.float32)

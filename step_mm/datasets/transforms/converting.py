@@ -4,15 +4,15 @@ the E-Gait 16 joints, for pipelines that read estimator output directly."""
 from typing import Dict
 
 from mmaction.registry import TRANSFORMS
-from mmcv.transforms import BaseTransform
 
-from step_mm.adapters.h36m import H36M_CONVENTIONS
+from step_mm.adapters.h36m import check_convention
 from step_mm.adapters.mediapipe import (MEDIAPIPE_NUM_LANDMARKS,
                                         mediapipe_to_egait)
+from .base import BaseGaitTransform, gait_name
 
 
 @TRANSFORMS.register_module()
-class MediaPipeToEGait(BaseTransform):
+class MediaPipeToEGait(BaseGaitTransform):
     """Map MediaPipe Pose's 33 world landmarks to the 16 E-Gait joints.
 
     See :func:`step_mm.adapters.mediapipe_to_egait` for the joint mapping and
@@ -32,21 +32,18 @@ class MediaPipeToEGait(BaseTransform):
             from the camera).
     """
 
+    repr_args = ('convention', )
+
     def __init__(self, convention: str = 'camera') -> None:
-        if convention not in H36M_CONVENTIONS:
-            raise ValueError(f'unknown axis convention {convention!r}; '
-                             f'choose one of {sorted(H36M_CONVENTIONS)}')
+        check_convention(convention)
         self.convention = convention
 
     def transform(self, results: Dict) -> Dict:
         kp = results['keypoint']
         if kp.ndim != 4 or kp.shape[-2] != MEDIAPIPE_NUM_LANDMARKS:
             raise ValueError(
-                f'MediaPipeToEGait: keypoint of '
-                f'{results.get("frame_dir", "<gait>")!r} has shape '
-                f'{kp.shape}, expected [M, T, {MEDIAPIPE_NUM_LANDMARKS}, 3+]')
+                f'MediaPipeToEGait: keypoint of {gait_name(results)} has '
+                f'shape {kp.shape}, expected '
+                f'[M, T, {MEDIAPIPE_NUM_LANDMARKS}, 3+]')
         results['keypoint'] = mediapipe_to_egait(kp, self.convention)
         return results
-
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(convention={self.convention!r})'

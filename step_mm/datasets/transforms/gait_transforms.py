@@ -7,16 +7,12 @@ vectorised over persons, frames and joints.
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
-from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
 from step_mm.skeleton import (EGAIT_BONE_PAIRS, FLIP_INDEX,
                               affective_features, align_to_reference,
                               motion_statistics)
-
-
-def _name(results: Dict) -> str:
-    return repr(results.get('frame_dir', '<gait>'))
+from .base import BaseGaitTransform, RandomGaitTransform, gait_name
 
 
 def _rotation_y(theta: float) -> np.ndarray:
@@ -26,7 +22,7 @@ def _rotation_y(theta: float) -> np.ndarray:
 
 
 @TRANSFORMS.register_module()
-class NormalizeGait(BaseTransform):
+class NormalizeGait(BaseGaitTransform):
     """Root-centre a gait and align it to the fixed reference pose.
 
     The rotation (and with ``with_scale`` the uniform scale) mapping the
@@ -46,26 +42,26 @@ class NormalizeGait(BaseTransform):
         with_scale (bool): Normalise body size. Defaults to True.
     """
 
+    repr_args = ('with_scale', )
+
     def __init__(self, with_scale: bool = True) -> None:
         self.with_scale = with_scale
 
     def transform(self, results: Dict) -> Dict:
         kp = results['keypoint']
         if kp.ndim != 4 or kp.shape[-2:] != (16, 3):
-            raise ValueError(f'NormalizeGait: gait {_name(results)} keypoint '
-                             f'has shape {kp.shape}, expected [M, T, 16, 3]')
+            raise ValueError(
+                f'NormalizeGait: gait {gait_name(results)} keypoint has '
+                f'shape {kp.shape}, expected [M, T, 16, 3]')
         if not np.isfinite(kp).all():
             raise ValueError(
-                f'NormalizeGait: gait {_name(results)} has NaN/inf joints')
+                f'NormalizeGait: gait {gait_name(results)} has NaN/inf joints')
         results['keypoint'] = align_to_reference(kp, self.with_scale)
         return results
 
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(with_scale={self.with_scale})'
-
 
 @TRANSFORMS.register_module()
-class GaitToLength(BaseTransform):
+class GaitToLength(BaseGaitTransform):
     """Bring a gait to exactly ``clip_len`` frames.
 
     Shorter gaits are padded (``'loop'`` repeats the gait, ``'edge'``
@@ -90,6 +86,8 @@ class GaitToLength(BaseTransform):
             ``'uniform'``.
         test_mode (bool): Deterministic cropping. Defaults to False.
     """
+
+    repr_args = ('clip_len', 'pad_mode', 'long_mode', 'test_mode')
 
     def __init__(self,
                  clip_len: int = 75,
@@ -120,7 +118,7 @@ class GaitToLength(BaseTransform):
         kp = results['keypoint']
         T = kp.shape[1]
         if T < 1:
-            raise ValueError(f'GaitToLength: gait {_name(results)} has no '
+            raise ValueError(f'GaitToLength: gait {gait_name(results)} has no '
                              'frames')
         out = kp[:, self._indices(T)]
         if self.pad_mode == 'zero' and T < self.clip_len:
@@ -130,14 +128,9 @@ class GaitToLength(BaseTransform):
         results['total_frames'] = self.clip_len
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(clip_len={self.clip_len}, '
-                f'pad_mode={self.pad_mode!r}, long_mode={self.long_mode!r}, '
-                f'test_mode={self.test_mode})')
-
 
 @TRANSFORMS.register_module()
-class GaitAffectiveFeatures(BaseTransform):
+class GaitAffectiveFeatures(BaseGaitTransform):
     """Compute the 29 gait-level affective features from the joints.
 
     Uses :func:`step_mm.skeleton.affective_features` on the first person's
@@ -166,6 +159,8 @@ class GaitAffectiveFeatures(BaseTransform):
             Defaults to False.
     """
 
+    repr_args = ('fps', 'with_motion_stats')
+
     def __init__(self,
                  fps: Optional[float] = None,
                  with_motion_stats: bool = False) -> None:
@@ -176,7 +171,7 @@ class GaitAffectiveFeatures(BaseTransform):
         kp = results['keypoint']
         if kp.shape[1] < 4:
             raise ValueError(
-                f'GaitAffectiveFeatures: gait {_name(results)} has '
+                f'GaitAffectiveFeatures: gait {gait_name(results)} has '
                 f'{kp.shape[1]} frames; the features need at least 4')
         fps = self.fps or results.get('fps', 30.0)
         joints = kp[0].astype(np.float64)
@@ -185,18 +180,15 @@ class GaitAffectiveFeatures(BaseTransform):
             feats = np.concatenate(
                 [feats, motion_statistics(joints, fps=fps)])
         if not np.isfinite(feats).all():
-            raise ValueError(f'GaitAffectiveFeatures: gait {_name(results)} '
-                             'gives non-finite features')
+            raise ValueError(
+                f'GaitAffectiveFeatures: gait {gait_name(results)} gives '
+                'non-finite features')
         results['affective_feats'] = feats.astype(np.float32)
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(fps={self.fps}, '
-                f'with_motion_stats={self.with_motion_stats})')
-
 
 @TRANSFORMS.register_module()
-class RandomRotateGait(BaseTransform):
+class RandomRotateGait(RandomGaitTransform):
     """Rotate a gait about the vertical (Y) axis by a random angle.
 
     Required Keys:
@@ -212,26 +204,21 @@ class RandomRotateGait(BaseTransform):
         prob (float): Probability of rotating. Defaults to 1.
     """
 
+    repr_args = ('max_angle', 'prob')
+
     def __init__(self, max_angle: float = 180., prob: float = 1.) -> None:
+        super().__init__(prob)
         self.max_angle = max_angle
-        self.prob = prob
 
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() < self.prob:
-            theta = np.deg2rad(np.random.uniform(-self.max_angle,
-                                                 self.max_angle))
-            rot = _rotation_y(theta)
-            results['keypoint'] = (results['keypoint'] @ rot.T).astype(
-                np.float32)
+    def apply(self, results: Dict) -> Dict:
+        theta = np.deg2rad(np.random.uniform(-self.max_angle, self.max_angle))
+        rot = _rotation_y(theta)
+        results['keypoint'] = (results['keypoint'] @ rot.T).astype(np.float32)
         return results
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(max_angle={self.max_angle}, '
-                f'prob={self.prob})')
 
 
 @TRANSFORMS.register_module()
-class RandomScaleGait(BaseTransform):
+class RandomScaleGait(BaseGaitTransform):
     """Scale a gait uniformly by a random factor.
 
     Required Keys:
@@ -246,6 +233,8 @@ class RandomScaleGait(BaseTransform):
         scale_range (tuple[float, float]): Defaults to (0.9, 1.1).
     """
 
+    repr_args = ('scale_range', )
+
     def __init__(self, scale_range: Tuple[float, float] = (0.9, 1.1)) -> None:
         self.scale_range = tuple(scale_range)
 
@@ -254,12 +243,9 @@ class RandomScaleGait(BaseTransform):
         results['keypoint'] = (results['keypoint'] * s).astype(np.float32)
         return results
 
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(scale_range={self.scale_range})'
-
 
 @TRANSFORMS.register_module()
-class MirrorGait(BaseTransform):
+class MirrorGait(RandomGaitTransform):
     """Mirror a gait left/right: negate X and swap left and right joints.
 
     Meant after :class:`NormalizeGait`, whose reference pose has the
@@ -279,25 +265,23 @@ class MirrorGait(BaseTransform):
             Defaults to the E-Gait one.
     """
 
+    repr_args = ('prob', )
+
     def __init__(self,
                  prob: float = 0.5,
                  flip_index: Sequence[int] = tuple(FLIP_INDEX)) -> None:
-        self.prob = prob
+        super().__init__(prob)
         self.flip_index = list(flip_index)
 
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() < self.prob:
-            kp = results['keypoint'][:, :, self.flip_index].copy()
-            kp[..., 0] *= -1
-            results['keypoint'] = kp
+    def apply(self, results: Dict) -> Dict:
+        kp = results['keypoint'][:, :, self.flip_index].copy()
+        kp[..., 0] *= -1
+        results['keypoint'] = kp
         return results
-
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(prob={self.prob})'
 
 
 @TRANSFORMS.register_module()
-class RandomSpeedGait(BaseTransform):
+class RandomSpeedGait(BaseGaitTransform):
     """Resample a gait in time by a random speed factor (linear interp.).
 
     A factor above 1 plays the gait faster (fewer frames). Optionally also
@@ -318,6 +302,8 @@ class RandomSpeedGait(BaseTransform):
             Defaults to 1.
         min_frames (int): Never return fewer frames. Defaults to 4.
     """
+
+    repr_args = ('speed_range', 'min_crop', 'min_frames')
 
     def __init__(self,
                  speed_range: Tuple[float, float] = (0.9, 1.1),
@@ -342,10 +328,6 @@ class RandomSpeedGait(BaseTransform):
         results['keypoint'] = resample_frames(kp, new_T)
         results['total_frames'] = new_T
         return results
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(speed_range={self.speed_range}, '
-                f'min_crop={self.min_crop}, min_frames={self.min_frames})')
 
 
 def resample_frames(kp: np.ndarray,
@@ -382,7 +364,7 @@ def resample_frames(kp: np.ndarray,
 
 
 @TRANSFORMS.register_module()
-class GaitToBone(BaseTransform):
+class GaitToBone(BaseGaitTransform):
     """Turn joint positions into bone vectors (joint minus its parent).
 
     mmaction2's ``JointToBone`` only knows its own three layouts; this one
@@ -401,19 +383,32 @@ class GaitToBone(BaseTransform):
         pairs (Sequence[tuple[int, int]]): Defaults to the E-Gait bones.
     """
 
+    repr_args = ('pairs', )
+
     def __init__(self, pairs: Sequence[Tuple[int, int]] = EGAIT_BONE_PAIRS
                  ) -> None:
         self.pairs = tuple(tuple(p) for p in pairs)
-        self._child = np.array([p[0] for p in self.pairs])
-        self._parent = np.array([p[1] for p in self.pairs])
 
     def transform(self, results: Dict) -> Dict:
-        kp = results['keypoint']
-        bone = np.zeros_like(kp)
-        bone[..., self._child, :] = (kp[..., self._child, :] -
-                                     kp[..., self._parent, :])
-        results['keypoint'] = bone
+        results['keypoint'] = joints_to_bones(results['keypoint'],
+                                              self.pairs)
         return results
 
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(pairs={self.pairs})'
+
+def joints_to_bones(kp: np.ndarray,
+                    pairs: Sequence[Tuple[int, int]]) -> np.ndarray:
+    """Bone vectors: every child joint minus its parent.
+
+    Args:
+        kp (np.ndarray): ``[..., V, C]`` joint positions.
+        pairs (Sequence[tuple[int, int]]): ``(child, parent)`` pairs.
+
+    Returns:
+        np.ndarray: ``[..., V, C]``, same dtype; joints that are no child
+        (or their own parent, as a root) get zero.
+    """
+    child = np.array([p[0] for p in pairs])
+    parent = np.array([p[1] for p in pairs])
+    bone = np.zeros_like(kp)
+    bone[..., child, :] = kp[..., child, :] - kp[..., parent, :]
+    return bone

@@ -3,16 +3,17 @@
 from typing import Dict, Sequence, Tuple
 
 import numpy as np
-from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
 from step_mm.skeleton import EGAIT_BONE_PAIRS
+from .base import BaseGaitTransform
+from .gait_transforms import joints_to_bones
 
 STREAMS = ('joint', 'bone', 'motion')
 
 
 @TRANSFORMS.register_module()
-class GaitMultiInput(BaseTransform):
+class GaitMultiInput(BaseGaitTransform):
     """Stack several views of a gait along the channel axis.
 
     ``'joint'`` is the positions, ``'bone'`` each joint minus its parent
@@ -44,6 +45,8 @@ class GaitMultiInput(BaseTransform):
             bone view. Defaults to the E-Gait bones.
     """
 
+    repr_args = ('streams', )
+
     def __init__(self,
                  streams: Sequence[str] = STREAMS,
                  pairs: Sequence[Tuple[int, int]] = EGAIT_BONE_PAIRS) -> None:
@@ -53,8 +56,6 @@ class GaitMultiInput(BaseTransform):
                              f'{STREAMS}, got {tuple(streams)}')
         self.streams = tuple(streams)
         self.pairs = tuple(tuple(p) for p in pairs)
-        self._child = np.array([p[0] for p in self.pairs])
-        self._parent = np.array([p[1] for p in self.pairs])
 
     def transform(self, results: Dict) -> Dict:
         kp = np.asarray(results['keypoint'], dtype=np.float32)
@@ -66,10 +67,7 @@ class GaitMultiInput(BaseTransform):
             if stream == 'joint':
                 views.append(kp)
             elif stream == 'bone':
-                bone = np.zeros_like(kp)
-                bone[..., self._child, :] = (kp[..., self._child, :] -
-                                             kp[..., self._parent, :])
-                views.append(bone)
+                views.append(joints_to_bones(kp, self.pairs))
             else:
                 motion = np.zeros_like(kp)
                 if kp.shape[1] > 1:
@@ -78,6 +76,3 @@ class GaitMultiInput(BaseTransform):
                 views.append(motion * float(results.get('fps', 30.0)))
         results['keypoint'] = np.concatenate(views, axis=-1)
         return results
-
-    def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(streams={self.streams})'

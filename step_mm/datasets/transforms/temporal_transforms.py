@@ -13,7 +13,6 @@ build on :mod:`step_mm.skeleton.perturb`.
 from typing import Dict, Optional, Tuple
 
 import numpy as np
-from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
 from step_mm.skeleton.perturb import (adaptive_window_s, add_jitter,
@@ -21,6 +20,7 @@ from step_mm.skeleton.perturb import (adaptive_window_s, add_jitter,
                                       kept_frames, occlude_joints,
                                       resample_time, scale_bones,
                                       smooth_joints)
+from .base import BaseGaitTransform, RandomGaitTransform, gait_name
 
 
 def _rng() -> np.random.Generator:
@@ -31,13 +31,13 @@ def _rng() -> np.random.Generator:
 def _fps(results: Dict) -> float:
     fps = float(results.get('fps', 30.0))
     if not fps > 0:
-        raise ValueError(f"gait {results.get('frame_dir', '<gait>')!r}: fps "
-                         f'must be positive, got {fps}')
+        raise ValueError(f'gait {gait_name(results)}: fps must be positive, '
+                         f'got {fps}')
     return fps
 
 
 @TRANSFORMS.register_module()
-class SmoothGait(BaseTransform):
+class SmoothGait(BaseGaitTransform):
     """Savitzky-Golay smoothing of every joint trajectory, fps-aware.
 
     The window is given in seconds (``window_s * fps`` frames, odd, cut to
@@ -74,6 +74,8 @@ class SmoothGait(BaseTransform):
         max_window_s (float): Longest adaptive window. Defaults to 1.5.
     """
 
+    repr_args = ('window_s', 'polyorder', 'noise_ref', 'max_window_s')
+
     def __init__(self,
                  window_s: float = 0.3,
                  polyorder: int = 2,
@@ -104,14 +106,9 @@ class SmoothGait(BaseTransform):
                                             self.polyorder)
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(window_s={self.window_s}, '
-                f'polyorder={self.polyorder}, noise_ref={self.noise_ref}, '
-                f'max_window_s={self.max_window_s})')
-
 
 @TRANSFORMS.register_module()
-class RandomJitterGait(BaseTransform):
+class RandomJitterGait(RandomGaitTransform):
     """Add Gaussian jitter per joint, axis and frame, scaled to the body.
 
     With probability ``prob`` a standard deviation is drawn uniformly from
@@ -133,26 +130,23 @@ class RandomJitterGait(BaseTransform):
         prob (float): Probability of adding noise. Defaults to 0.5.
     """
 
+    repr_args = ('sigma_range', 'prob')
+
     def __init__(self,
                  sigma_range: Tuple[float, float] = (0., 0.03),
                  prob: float = 0.5) -> None:
+        super().__init__(prob)
         self.sigma_range = tuple(sigma_range)
-        self.prob = prob
 
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() < self.prob:
-            kp = results['keypoint']
-            sigma = np.random.uniform(*self.sigma_range) * body_height(kp[0])
-            results['keypoint'] = add_jitter(kp, sigma, _rng())
+    def apply(self, results: Dict) -> Dict:
+        kp = results['keypoint']
+        sigma = np.random.uniform(*self.sigma_range) * body_height(kp[0])
+        results['keypoint'] = add_jitter(kp, sigma, _rng())
         return results
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(sigma_range={self.sigma_range}, '
-                f'prob={self.prob})')
 
 
 @TRANSFORMS.register_module()
-class RandomFrameRateGait(BaseTransform):
+class RandomFrameRateGait(RandomGaitTransform):
     """Simulate a lower-frame-rate capture brought back to the gait's rate.
 
     With probability ``prob`` a capture rate is drawn uniformly from
@@ -182,6 +176,8 @@ class RandomFrameRateGait(BaseTransform):
             upsamples low-rate inputs). Defaults to ``'linear'``.
     """
 
+    repr_args = ('fps_range', 'prob', 'min_frames', 'upsample')
+
     def __init__(self,
                  fps_range: Tuple[float, float] = (8., 30.),
                  prob: float = 0.5,
@@ -190,14 +186,12 @@ class RandomFrameRateGait(BaseTransform):
         if upsample not in ('linear', 'cubic'):
             raise ValueError("upsample must be 'linear' or 'cubic', got "
                              f'{upsample!r}')
+        super().__init__(prob)
         self.fps_range = tuple(fps_range)
-        self.prob = prob
         self.min_frames = min_frames
         self.upsample = upsample
 
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() >= self.prob:
-            return results
+    def apply(self, results: Dict) -> Dict:
         fps = _fps(results)
         low = np.random.uniform(*self.fps_range)
         kp = results['keypoint']
@@ -210,14 +204,9 @@ class RandomFrameRateGait(BaseTransform):
         results['total_frames'] = back.shape[1]
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(fps_range={self.fps_range}, '
-                f'prob={self.prob}, min_frames={self.min_frames}, '
-                f'upsample={self.upsample!r})')
-
 
 @TRANSFORMS.register_module()
-class RandomDropFrames(BaseTransform):
+class RandomDropFrames(RandomGaitTransform):
     """Remove a random share of the frames (an estimator that skips some).
 
     Required Keys:
@@ -236,17 +225,17 @@ class RandomDropFrames(BaseTransform):
         min_frames (int): Never keep fewer frames. Defaults to 4.
     """
 
+    repr_args = ('max_fraction', 'prob', 'min_frames')
+
     def __init__(self,
                  max_fraction: float = 0.1,
                  prob: float = 0.5,
                  min_frames: int = 4) -> None:
+        super().__init__(prob)
         self.max_fraction = max_fraction
-        self.prob = prob
         self.min_frames = min_frames
 
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() >= self.prob:
-            return results
+    def apply(self, results: Dict) -> Dict:
         fraction = np.random.uniform(0, self.max_fraction)
         kp = results['keypoint']
         keep = kept_frames(kp.shape[1], fraction, _rng(), self.min_frames)
@@ -254,13 +243,9 @@ class RandomDropFrames(BaseTransform):
         results['total_frames'] = len(keep)
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(max_fraction={self.max_fraction}'
-                f', prob={self.prob}, min_frames={self.min_frames})')
-
 
 @TRANSFORMS.register_module()
-class RandomOccludeJoints(BaseTransform):
+class RandomOccludeJoints(RandomGaitTransform):
     """Hide a few joints for a contiguous share of the frames and fill them
     by interpolation, as a pose estimator's post-processing would.
 
@@ -279,17 +264,17 @@ class RandomOccludeJoints(BaseTransform):
         prob (float): Probability of occluding. Defaults to 0.5.
     """
 
+    repr_args = ('num_joints', 'max_fraction', 'prob')
+
     def __init__(self,
                  num_joints: int = 2,
                  max_fraction: float = 0.2,
                  prob: float = 0.5) -> None:
+        super().__init__(prob)
         self.num_joints = num_joints
         self.max_fraction = max_fraction
-        self.prob = prob
 
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() >= self.prob:
-            return results
+    def apply(self, results: Dict) -> Dict:
         fraction = np.random.uniform(0, self.max_fraction)
         rng = _rng()
         results['keypoint'] = np.stack([
@@ -298,13 +283,9 @@ class RandomOccludeJoints(BaseTransform):
         ])
         return results
 
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(num_joints={self.num_joints}, '
-                f'max_fraction={self.max_fraction}, prob={self.prob})')
-
 
 @TRANSFORMS.register_module()
-class RandomBoneScaleGait(BaseTransform):
+class RandomBoneScaleGait(RandomGaitTransform):
     """Scale every bone by its own random factor, keeping the joint angles
     (another skeleton's proportions).
 
@@ -322,16 +303,13 @@ class RandomBoneScaleGait(BaseTransform):
         prob (float): Probability of scaling. Defaults to 0.5.
     """
 
+    repr_args = ('max_change', 'prob')
+
     def __init__(self, max_change: float = 0.05, prob: float = 0.5) -> None:
+        super().__init__(prob)
         self.max_change = max_change
-        self.prob = prob
 
-    def transform(self, results: Dict) -> Dict:
-        if np.random.rand() < self.prob:
-            results['keypoint'] = scale_bones(results['keypoint'],
-                                              self.max_change, _rng())
+    def apply(self, results: Dict) -> Dict:
+        results['keypoint'] = scale_bones(results['keypoint'],
+                                          self.max_change, _rng())
         return results
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(max_change={self.max_change}, '
-                f'prob={self.prob})')

@@ -13,7 +13,7 @@ from mmaction.models.utils import Graph
 from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
-from ..utils import LongTemporalConv
+from ..utils import LongTemporalConv, check_choice, residual_branch
 
 EPS = 1e-4
 
@@ -117,12 +117,7 @@ class CTRGCNSpatial(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.gc = CTRGC(in_channels, out_channels, A, rel_reduction)
         self.bn = nn.BatchNorm2d(out_channels)
-        if in_channels == out_channels:
-            self.down = nn.Identity()
-        else:
-            self.down = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1),
-                nn.BatchNorm2d(out_channels))
+        self.down = residual_branch(in_channels, out_channels)
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -235,14 +230,8 @@ class CTRGCNBlock(BaseModule):
             stride=stride,
             dilations=tcn_dilations,
             dropout=tcn_dropout)
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(out_channels))
+        self.residual = residual_branch(in_channels, out_channels, stride,
+                                        residual)
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -337,9 +326,7 @@ class CTRGCN(BaseModule):
                      dict(type='Constant', layer='BatchNorm2d', val=1)
                  ]) -> None:
         super().__init__(init_cfg=copy.deepcopy(init_cfg))
-        if data_bn_type not in ('VC', 'MVC', 'none'):
-            raise ValueError("data_bn_type must be 'VC', 'MVC' or 'none', "
-                             f'got {data_bn_type!r}')
+        check_choice('data_bn_type', data_bn_type, ('VC', 'MVC', 'none'))
         if num_stages < 1:
             raise ValueError(f'num_stages must be >= 1, got {num_stages}')
         self.graph = Graph(**graph_cfg)

@@ -9,7 +9,8 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
 from ...skeleton import EGAIT_LAYOUT
-from ..utils import LongTemporalConv
+from ..utils import (LongTemporalConv, regroup_graph_conv, residual_branch,
+                     skeleton_to_maps)
 
 
 class STEPGCNBlock(BaseModule):
@@ -64,15 +65,8 @@ class STEPGCNBlock(BaseModule):
                 kernel_size=temporal_kernel_size,
                 stride=stride), nn.BatchNorm2d(out_channels),
             nn.Dropout(dropout))
-
-        if not residual:
-            self.residual = None
-        elif in_channels == out_channels and stride == 1:
-            self.residual = nn.Identity()
-        else:
-            self.residual = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=(stride, 1)),
-                nn.BatchNorm2d(out_channels))
+        self.residual = residual_branch(in_channels, out_channels, stride,
+                                        residual)
         self.relu = nn.ReLU()
         #: Aggregate over the graph before the 1x1 conv where that is
         #: cheaper (fewer input than output channels per subset); False
@@ -83,21 +77,14 @@ class STEPGCNBlock(BaseModule):
                              A: torch.Tensor) -> torch.Tensor:
         """``einsum(gcn(x), A)`` computed as ``gcn'(einsum(x, A))``.
 
-        Both are linear, so aggregating over the graph first, on the fewer
-        input channels, and then applying the 1x1 conv (its weight regrouped
-        to ``(C_out, K * C_in)``, its bias summed through ``A``) gives the
-        same result (equal up to float rounding) without materialising the
+        The 1x1 conv regrouped by :func:`regroup_graph_conv`: the same
+        result (equal up to float rounding) without materialising the
         ``K * C_out`` maps; used where ``C_in < C_out`` (docs/speed.md).
         """
-        n, c_in, t, v = x.shape
-        k = self.num_subsets
-        c_out = self.gcn.out_channels // k
-        x = torch.einsum('nctv,kvw->nkctw', x, A).reshape(n, k * c_in, t, v)
-        weight = self.gcn.weight.view(k, c_out, c_in).transpose(0, 1)
-        y = F.conv2d(x, weight.reshape(c_out, k * c_in, 1, 1))
-        if self.gcn.bias is not None:
-            bias = torch.einsum('kc,kw->cw', self.gcn.bias.view(k, c_out),
-                                A.sum(1))
+        x, weight, bias = regroup_graph_conv(x, A, self.gcn.weight,
+                                             self.gcn.bias)
+        y = F.conv2d(x, weight[:, :, None, None])
+        if bias is not None:
             y = y + bias[:, None, :]
         return y
 
@@ -211,10 +198,8 @@ class STEPGCN(BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``(N, M, T, V, C)`` to ``(N, M, C_out, T_out, V)``."""
-        N, M, T, V, C = x.size()
-        x = x.permute(0, 1, 3, 4, 2).reshape(N * M, V * C, T)
-        x = self.data_bn(x)
-        x = x.view(N * M, V, C, T).permute(0, 2, 3, 1).contiguous()
+        N, M = x.shape[:2]
+        x = skeleton_to_maps(x, self.data_bn)
         for block in self.gcn:
             x = block(x)
         return x.reshape((N, M) + x.shape[1:])

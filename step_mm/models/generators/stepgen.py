@@ -9,6 +9,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from mmengine.model import BaseModel
 
+from ..utils import check_choice
+
 #: Latent prior of the STEP reference code's generation: N(-1.5, 3^2).
 REFERENCE_PRIOR = (-1.5, 3.0)
 
@@ -148,9 +150,7 @@ class STEPGen(BaseModel):
         Returns:
             torch.Tensor: Latent codes.
         """
-        if prior not in ('normal', 'reference'):
-            raise ValueError("STEPGen: prior must be 'normal' or "
-                             f"'reference', got {prior!r}")
+        check_choice('prior', prior, ('normal', 'reference'), 'STEPGen')
         device = device or self.decoder.pos_embed.device
         gen_device = generator.device if generator is not None else device
         z = torch.randn(n, self.latent_dim, generator=generator,

@@ -11,6 +11,7 @@ from mmaction.registry import MODELS
 from mmengine.model import BaseModule, ModuleList
 
 from step_mm.skeleton import EGAIT_LAYOUT, REFERENCE_POSE
+from ..utils import check_choice, regroup_graph_conv, skeleton_to_maps
 
 _GRAPH = dict(layout=EGAIT_LAYOUT, mode='stgcn_spatial')
 
@@ -140,13 +141,12 @@ class STEPGenBlock(STGCNBlock):
         if c_in >= c_out:
             y = conv1x1(gcn.conv, x).view(n, k, c_out, t, v)
             return torch.einsum('nkctv,kvw->nctw', y, A).contiguous()
-        x = torch.einsum('nctv,kvw->nkctw', x, A).reshape(n, k * c_in, t * v)
-        weight = gcn.conv.weight.view(k, c_out, c_in).transpose(0, 1)
-        weight = weight.reshape(1, c_out, k * c_in).expand(n, -1, -1)
-        bias = torch.einsum('kc,kw->cw', gcn.conv.bias.view(k, c_out),
-                            A.sum(1))
+        x, weight, bias = regroup_graph_conv(x, A, gcn.conv.weight,
+                                             gcn.conv.bias)
+        weight = weight[None].expand(n, -1, -1)
         bias = bias[:, None].expand(c_out, t, v).reshape(1, c_out, t * v)
-        return torch.baddbmm(bias, weight, x).view(n, c_out, t, v)
+        return torch.baddbmm(bias, weight, x.reshape(n, k * c_in, t * v)).view(
+            n, c_out, t, v)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``relu(tcn(gcn(x)) + residual(x))`` as in ``STGCNBlock``."""
@@ -259,8 +259,7 @@ class STEPGenEncoder(BaseModule):
                 f'{self.num_joints}, {self.in_channels}), got '
                 f'{tuple(gaits.shape)} (use GaitToLength(clip_len='
                 f'{self.num_frames}) in the pipeline)')
-        x = gaits.permute(0, 2, 3, 1).reshape(N, V * C, T)
-        x = self.data_bn(x).view(N, V, C, T).permute(0, 2, 3, 1)
+        x = skeleton_to_maps(gaits[:, None], self.data_bn)  # (N, C, T, V)
         cond = onehot.to(x.dtype)[:, :, None, None].expand(-1, -1, T, V)
         x = torch.cat([x, cond], 1)  # (N, C + K, T, V)
         for block in self.blocks:
@@ -328,10 +327,8 @@ class STEPGenDecoder(BaseModule):
                  dropout: float = 0.0,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if output_mode not in ('positions', 'kinematic'):
-            raise ValueError("STEPGenDecoder: output_mode must be "
-                             f"'positions' or 'kinematic', got "
-                             f'{output_mode!r}')
+        check_choice('output_mode', output_mode, ('positions', 'kinematic'),
+                     'STEPGenDecoder')
         if len(channels) != len(frames) or not channels:
             raise ValueError('STEPGenDecoder: channels and frames must be '
                              f'non-empty and equally long, got {channels} '

@@ -9,6 +9,7 @@ from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 
 from ...skeleton import NUM_AFFECTIVE_FEATURES
+from ..utils import check_choice
 
 
 @MODELS.register_module()
@@ -103,9 +104,7 @@ class STEPHead(BaseHead):
             self.register_buffer('aff_std', torch.ones(num_affective))
             self.register_buffer('aff_fitted', torch.tensor(False))
 
-        if fusion not in ('concat', 'late'):
-            raise ValueError(f"fusion must be 'concat' or 'late', got "
-                             f'{fusion!r}')
+        check_choice('fusion', fusion, ('concat', 'late'))
         if fusion == 'late' and not use_affective:
             raise ValueError("fusion='late' needs use_affective=True (it "
                              'fuses the graph and affective streams)')

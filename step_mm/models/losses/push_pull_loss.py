@@ -47,6 +47,7 @@ from mmaction.registry import MODELS
 from step_mm.skeleton import NUM_AFFECTIVE_FEATURES, affective_features
 from step_mm.skeleton.geometry import (bone_length_variation,
                                        foot_contact_weights, foot_slide_sq)
+from ..utils import check_choice
 
 #: Every affective feature except the cycle time (index 28), which counts
 #: peaks and has no useful gradient.
@@ -120,9 +121,8 @@ class PushPullLoss(nn.Module):
             raise ValueError('PushPullLoss: feature_index must be a non-empty'
                              f' subset of 0..{NUM_AFFECTIVE_FEATURES - 1}, '
                              f'got {tuple(feature_index)}')
-        if realism_reference not in ('real', 'zero'):
-            raise ValueError("PushPullLoss: realism_reference must be 'real'"
-                             f" or 'zero', got {realism_reference!r}")
+        check_choice('realism_reference', realism_reference, ('real', 'zero'),
+                     'PushPullLoss')
         self.realism_reference = realism_reference
         self.num_classes = num_classes
         self.fps = fps

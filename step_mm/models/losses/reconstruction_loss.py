@@ -6,6 +6,8 @@ import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
+from ..utils import check_choice
+
 
 def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
     if pred.shape != target.shape:
@@ -67,9 +69,8 @@ class GaitReconstructionLoss(nn.Module):
                  reduction: str = 'mean',
                  loss_weight: float = 1.0) -> None:
         super().__init__()
-        if reduction not in ('mean', 'reference'):
-            raise ValueError("GaitReconstructionLoss: reduction must be "
-                             f"'mean' or 'reference', got {reduction!r}")
+        check_choice('reduction', reduction, ('mean', 'reference'),
+                     'GaitReconstructionLoss')
         self.position_weight = position_weight
         self.anchor_weight = anchor_weight
         self.velocity_weight = velocity_weight
