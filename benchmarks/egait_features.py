@@ -27,7 +27,6 @@ Example::
 Writes ``benchmarks/results/egait_features_<protocol>.json`` and ``.md``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import time
@@ -40,8 +39,10 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from step_mm.apis.protocol import PROTOCOLS
+from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
 from step_mm.datasets.feature_sets import load_features
 from step_mm.evaluation.functional import accuracies
+from step_mm.utils.cli import find_data_root
 from step_mm.utils.io import dump_json, write_text
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -146,22 +147,12 @@ def markdown(result: dict) -> str:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument(
-        '--protocol', choices=sorted(PROTOCOLS), default='random')
-    parser.add_argument('--folds', nargs='+', type=int)
-    parser.add_argument('--seeds', nargs='+', type=int)
-    parser.add_argument(
-        '--data-root',
-        default=os.environ.get(
-            'EGAIT_ROOT',
-            osp.join(osp.dirname(REPO), 'shared', 'data', 'egait')))
+    add_protocol_args(parser)
+    parser.add_argument('--data-root', default=find_data_root())
     parser.add_argument(
         '--out', help='default: benchmarks/results/egait_features_'
         '<protocol>.json')
-    args = parser.parse_args(argv)
-    proto = PROTOCOLS[args.protocol]
-    args.folds = args.folds or list(range(proto['num_folds']))
-    args.seeds = args.seeds or list(proto['seeds'])
+    args = resolve_protocol_args(parser, parser.parse_args(argv))
     args.out = args.out or osp.join(REPO, 'benchmarks', 'results',
                                     f'egait_features_{args.protocol}.json')
     return args

@@ -51,8 +51,8 @@ from mmengine.registry import init_default_scope
 
 import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.apis import inference_gait, init_gait_model
-from step_mm.apis.protocol import (PROTOCOLS, best_checkpoint, run_config,
-                                   train_and_test)
+from step_mm.apis.protocol import best_checkpoint, run_config, train_and_test
+from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
 from step_mm.datasets import EGAIT_CLASSES
 from step_mm.evaluation.functional import accuracies
 from step_mm.evaluation.robustness import PERTURBATIONS, perturb_gait
@@ -199,12 +199,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='E-Gait robustness benchmark (perturbed test gaits)')
     parser.add_argument('--configs', nargs='+', required=True)
-    parser.add_argument(
-        '--protocol', choices=sorted(PROTOCOLS), default='random')
-    parser.add_argument(
-        '--folds', nargs='+', type=int, help='default: every fold')
-    parser.add_argument(
-        '--seeds', nargs='+', type=int, help='default: seed 0')
+    add_protocol_args(
+        parser, folds_help='default: every fold', seeds_help='default: seed 0')
     parser.add_argument(
         '--perturbations',
         nargs='+',
@@ -234,14 +230,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='also write the table between the <!-- <name>:start --> / '
         ':end markers of this file (e.g. configs/step/README.md)')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
-    args = parser.parse_args(argv)
-    proto = PROTOCOLS[args.protocol]
-    args.folds = args.folds or list(range(proto['num_folds']))
-    args.seeds = args.seeds or [0]
-    bad = [f for f in args.folds if not 0 <= f < proto['num_folds']]
-    if bad:
-        parser.error(f'--folds {bad}: protocol {args.protocol} has folds '
-                     f"0..{proto['num_folds'] - 1}")
+    args = resolve_protocol_args(
+        parser, parser.parse_args(argv), seeds=[0])
     unknown = [p for p in args.perturbations if p not in PERTURBATIONS]
     if unknown:
         parser.error(f'--perturbations {unknown}: known are '

@@ -35,7 +35,6 @@ after every run; runs already there are skipped (resumable).
 import argparse
 import datetime
 import json
-import os
 import os.path as osp
 import platform
 import sys
@@ -49,7 +48,9 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from step_mm.apis.protocol import PROTOCOLS
+from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
 from step_mm.evaluation.functional import accuracies, confusion
+from step_mm.utils.cli import find_data_root
 from step_mm.utils.io import dump_json, write_text
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -195,10 +196,7 @@ def markdown(result: dict) -> str:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument(
-        '--protocol', choices=sorted(PROTOCOLS), default='random')
-    parser.add_argument('--folds', nargs='+', type=int)
-    parser.add_argument('--seeds', nargs='+', type=int)
+    add_protocol_args(parser)
     parser.add_argument(
         '--models',
         nargs='+',
@@ -209,22 +207,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         choices=sorted(FEATURES),
         default=list(FEATURES))
-    parser.add_argument(
-        '--data-root',
-        default=os.environ.get(
-            'EGAIT_ROOT',
-            osp.join(osp.dirname(REPO), 'shared', 'data', 'egait')))
+    parser.add_argument('--data-root', default=find_data_root())
     parser.add_argument(
         '--out',
         help='default: benchmarks/results/egait_sklearn_<protocol>.json')
-    args = parser.parse_args(argv)
-    proto = PROTOCOLS[args.protocol]
-    args.folds = args.folds or list(range(proto['num_folds']))
-    args.seeds = args.seeds or list(proto['seeds'])
-    bad = [f for f in args.folds if not 0 <= f < proto['num_folds']]
-    if bad:
-        parser.error(f'--folds {bad}: protocol {args.protocol} has folds '
-                     f"0..{proto['num_folds'] - 1}")
+    args = resolve_protocol_args(parser, parser.parse_args(argv))
     if not osp.isfile(osp.join(args.data_root, 'features.h5')):
         parser.error(f'{args.data_root}: no features.h5 (E-Gait folder; '
                      'set --data-root or EGAIT_ROOT)')

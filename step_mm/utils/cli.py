@@ -1,12 +1,16 @@
 # Copyright (c) step_mm contributors. All rights reserved.
-"""Command-line pieces shared by ``tools/train.py`` and ``tools/test.py``."""
+"""Command-line pieces shared by tools, benchmarks and ``step-mm``."""
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-__all__ = ['add_runner_args', 'parse_runner_args', 'set_work_dir']
+__all__ = [
+    'add_runner_args', 'parse_runner_args', 'set_work_dir', 'find_data_root'
+]
+
+_REPO_DIR = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def add_runner_args(parser: argparse.ArgumentParser,
@@ -76,3 +80,13 @@ def set_work_dir(cfg: Config, work_dir: str, config: str) -> Config:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
     return cfg
+
+
+def find_data_root() -> str:
+    """``$EGAIT_ROOT``, else the configs' default ``../shared/data/egait``.
+
+    Returns:
+        str: The E-Gait folder (it may not exist).
+    """
+    return os.environ.get('EGAIT_ROOT') or osp.normpath(
+        osp.join(_REPO_DIR, '..', 'shared', 'data', 'egait'))

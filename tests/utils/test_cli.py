@@ -51,3 +51,13 @@ def test_set_work_dir_order(given, in_cfg, expected):
     cfg = Config(dict(work_dir=in_cfg) if in_cfg else {})
     assert set_work_dir(cfg, given, 'configs/step/step_x.py') is cfg
     assert cfg.work_dir == expected
+
+
+def test_find_data_root(monkeypatch):
+    from step_mm.utils import cli
+    monkeypatch.setenv('EGAIT_ROOT', '/data/egait')
+    assert cli.find_data_root() == '/data/egait'
+    monkeypatch.setenv('EGAIT_ROOT', '')
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(cli.__file__)))
+    assert cli.find_data_root() == os.path.normpath(
+        os.path.join(repo, '..', 'shared', 'data', 'egait'))
