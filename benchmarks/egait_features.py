@@ -42,6 +42,7 @@ from step_mm.apis.protocol import PROTOCOLS
 from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
 from step_mm.datasets.feature_sets import load_features
 from step_mm.evaluation.functional import accuracies
+from step_mm.evaluation.statistics import mean_std
 from step_mm.utils.cli import find_data_root
 from step_mm.utils.io import dump_json, write_text
 
@@ -120,10 +121,8 @@ def run(data: Dict[str, np.ndarray], protocol: str, folds: Sequence[int],
         rs = [r for r in runs if r['features'] == name]
         summary[name] = dict(n_runs=len(rs))
         for k in ('val_top1', 'top1', 'mean_class'):
-            v = np.array([r[k] for r in rs])
-            summary[name][f'{k}_mean'] = float(v.mean())
-            summary[name][f'{k}_std'] = float(v.std(ddof=1)) if len(
-                v) > 1 else 0.0
+            summary[name][f'{k}_mean'], summary[name][f'{k}_std'] = mean_std(
+                [r[k] for r in rs])
     return dict(runs=runs, summary=summary)
 
 

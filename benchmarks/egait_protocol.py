@@ -39,7 +39,7 @@ from step_mm.apis.protocol import (PROTOCOLS, fused_runs, model_key,
                                    pooled_by_source, protocol_markdown,
                                    run_config, run_protocol, set_epochs,
                                    summarize, train_and_test)
-from step_mm.apis.protocol_cli import (add_protocol_args,
+from step_mm.apis.protocol_cli import (add_protocol_args, check_configs,
                                        resolve_protocol_args)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -100,9 +100,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.seeds = args.seeds or [0]
         args.epochs = args.epochs or 2
     resolve_protocol_args(parser, args)
-    for c in args.configs:
-        if not osp.isfile(c):
-            parser.error(f'config {c} not found')
+    check_configs(parser, args.configs)
     return args
 
 

@@ -52,7 +52,8 @@ from mmengine.registry import init_default_scope
 import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.apis import inference_gait, init_gait_model
 from step_mm.apis.protocol import best_checkpoint, run_config, train_and_test
-from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
+from step_mm.apis.protocol_cli import (add_protocol_args, check_configs,
+                                       resolve_protocol_args)
 from step_mm.datasets import EGAIT_CLASSES
 from step_mm.evaluation.functional import accuracies
 from step_mm.evaluation.robustness import PERTURBATIONS, perturb_gait
@@ -238,9 +239,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                      f"{', '.join(PERTURBATIONS)}")
     if 'clean' not in args.perturbations:
         args.perturbations = ['clean'] + args.perturbations
-    for c in args.configs:
-        if not osp.isfile(c):
-            parser.error(f'config {c} not found')
+    check_configs(parser, args.configs)
     return args
 
 

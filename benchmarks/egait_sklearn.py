@@ -50,6 +50,7 @@ from mmengine.utils import ProgressBar
 from step_mm.apis.protocol import PROTOCOLS
 from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
 from step_mm.evaluation.functional import accuracies, confusion
+from step_mm.evaluation.statistics import mean_std
 from step_mm.utils.cli import find_data_root
 from step_mm.utils.io import dump_json, write_text
 
@@ -154,12 +155,9 @@ def summarize(runs: List[dict]) -> Dict[str, dict]:
     out = {}
     for model in sorted({r['model'] for r in runs}):
         rs = [r for r in runs if r['model'] == model]
-        ddof = 1 if len(rs) > 1 else 0
         s = dict(n_runs=len(rs))
         for k in ('top1', 'mean_class', 'inner_cv_top1', 'train_time_s'):
-            v = np.array([r[k] for r in rs], dtype=np.float64)
-            s[f'{k}_mean'] = float(v.mean())
-            s[f'{k}_std'] = float(v.std(ddof=ddof))
+            s[f'{k}_mean'], s[f'{k}_std'] = mean_std([r[k] for r in rs])
         recall = np.array([[np.nan if v is None else v
                             for v in r['per_class_recall']] for r in rs])
         s['per_class_recall_mean'] = [

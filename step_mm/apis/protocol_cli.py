@@ -6,14 +6,15 @@ Every cross-validation script (``benchmarks/egait_protocol.py``,
 the protocol of docs/egait.md, the test folds and the seeds the same way:
 :func:`add_protocol_args` adds the options, :func:`resolve_protocol_args`
 fills in every fold and the protocol's seeds and refuses folds the
-protocol does not have.
+protocol does not have; :func:`check_configs` refuses missing configs.
 """
 import argparse
+import os.path as osp
 from typing import Optional, Sequence
 
 from .protocol import PROTOCOLS
 
-__all__ = ['add_protocol_args', 'resolve_protocol_args']
+__all__ = ['add_protocol_args', 'resolve_protocol_args', 'check_configs']
 
 
 def add_protocol_args(
@@ -63,3 +64,16 @@ def resolve_protocol_args(
         parser.error(f'--folds {bad}: protocol {args.protocol} has folds '
                      f"0..{proto['num_folds'] - 1}")
     return args
+
+
+def check_configs(parser: argparse.ArgumentParser,
+                  configs: Sequence[str]) -> None:
+    """Exit through ``parser.error`` at the first config file not found.
+
+    Args:
+        parser (argparse.ArgumentParser): The parser, for its error exit.
+        configs (Sequence[str]): The ``--configs`` given.
+    """
+    for c in configs:
+        if not osp.isfile(c):
+            parser.error(f'config {c} not found')

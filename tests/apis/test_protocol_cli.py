@@ -3,7 +3,8 @@ import argparse
 
 import pytest
 
-from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
+from step_mm.apis.protocol_cli import (add_protocol_args, check_configs,
+                                       resolve_protocol_args)
 
 
 def _parse(argv, seeds=None, **helps):
@@ -44,3 +45,13 @@ def test_refused(argv, message, capsys):
         _parse(argv)
     assert e.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_check_configs(tmp_path, capsys):
+    cfg = tmp_path / 'a.py'
+    cfg.write_text('')
+    parser = argparse.ArgumentParser(prog='bench')
+    check_configs(parser, [str(cfg)])
+    with pytest.raises(SystemExit):
+        check_configs(parser, [str(cfg), 'b.py', 'c.py'])
+    assert 'bench: error: config b.py not found' in capsys.readouterr().err
