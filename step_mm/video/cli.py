@@ -93,27 +93,23 @@ def predict_video_cli(args) -> int:
         video_info(args.file, args.fps)  # a bad video fails before loading
         model = init_gait_model(args.config, args.checkpoint, args.device)
         if args.pose_backend == 'mmpose':
-            from step_mm.video.mmpose_backend import MMPosePoseEstimator
-            backend = MMPosePoseEstimator(
+            backend = dict(
+                type='mmpose',
                 pose2d_checkpoint=args.pose2d_checkpoint,
                 lifter_checkpoint=args.lifter_checkpoint,
                 device=args.device)
         else:
-            from step_mm.apis import build_pose_backend
-            backend = build_pose_backend('mediapipe', workers=args.workers)
-        try:
-            result = predict_video(
-                model,
-                args.file,
-                args.out_dir,
-                write_video=not args.no_video,
-                pose_backend=backend,
-                detect_every=args.detect_every,
-                fps=args.fps,
-                stride=args.stride,
-                max_frames=args.max_frames)
-        finally:
-            backend.close()
+            backend = dict(type='mediapipe', workers=args.workers)
+        result = predict_video(
+            model,
+            args.file,
+            args.out_dir,
+            write_video=not args.no_video,
+            pose_backend=backend,  # built, and closed, by predict_video
+            detect_every=args.detect_every,
+            fps=args.fps,
+            stride=args.stride,
+            max_frames=args.max_frames)
     except (ValueError, FileNotFoundError, ImportError,
             ModelUnavailableError) as e:
         print(f'step-mm: {e}', file=sys.stderr)
