@@ -1,6 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """``benchmarks/egait_robustness.py``: a smoke run on the tiny set."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -8,18 +7,15 @@ import os.path as osp
 import numpy as np
 import pytest
 
+from step_mm.testing import load_script
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STEP = osp.join(REPO, 'configs', 'step',
                 'step_stgcn-aff_1xb8-joint-t75-12e_egait-keypoint-3d.py')
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        'egait_robustness',
-        osp.join(REPO, 'benchmarks', 'egait_robustness.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/egait_robustness.py')
 
 
 def test_run_metrics_on_known_predictions():

@@ -1,6 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """The benchmark table on hand-made runs, and its command (--table-only)."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -9,8 +8,7 @@ import pytest
 from step_mm.evaluation.benchmark_table import (benchmark_table,
                                                 per_class_recall,
                                                 table_markdown)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from step_mm.testing import load_script
 
 
 def _runs(model, top1, cm=None, time=10.):
@@ -57,11 +55,7 @@ def test_table_pairs_step_with_every_row():
 
 
 def _command():
-    spec = importlib.util.spec_from_file_location(
-        'egait_table', osp.join(REPO, 'benchmarks', 'egait_table.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/egait_table.py')
 
 
 def test_command_builds_the_table_from_results(tmp_path, capsys):

@@ -1,7 +1,6 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """The dump readers, score fusion and the benchmark's bookkeeping."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,16 +12,13 @@ import numpy as np
 import pytest
 import torch
 
+from step_mm.testing import load_script
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _load(rel):
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(rel))[0] + '_under_test',
-        osp.join(REPO, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(rel, osp.splitext(osp.basename(rel))[0] + '_under_test')
 
 
 cm_tool = _load('tools/analysis_tools/confusion_matrix.py')
