@@ -156,14 +156,18 @@ class MemorySampler(threading.Thread):
 def fake_synthetic(out_dir: str, num: int, num_frames: int = 75) -> str:
     """``num`` generated gaits (``make_fake_gait``), keys ``NNNNN_<Emotion>``.
     """
+    from mmengine.utils import ProgressBar
+
     from step_mm.datasets import write_gait_h5
     from step_mm.testing import make_fake_gait
     rng = np.random.default_rng(0)
     gaits = {}
+    bar = ProgressBar(num)
     for i in range(num):
         label = i % len(CLASSES)
         gaits[f'{i + 1:05d}_{CLASSES[label]}'] = make_fake_gait(
             num_frames, label, rng).astype(np.float32)
+        bar.update()
     path = osp.join(out_dir, 'features.h5')
     write_gait_h5(path, gaits)
     return path

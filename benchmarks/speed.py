@@ -54,6 +54,7 @@ from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.utils import ProgressBar
 
 from step_mm.utils.benchmark import add_omp_wait_policy_arg, start_benchmark
 
@@ -352,6 +353,7 @@ def measure(cases: Dict[tuple, Callable[[], None]],
         if setting not in settings:
             settings.append(setting)
     times = {key: [] for key in cases}
+    bar = ProgressBar(rounds * len(cases))
     for r in range(rounds):
         order = list(models[r % len(models):]) + list(models[:r %
                                                              len(models)])
@@ -361,6 +363,7 @@ def measure(cases: Dict[tuple, Callable[[], None]],
                 if key in cases:
                     times[key].append(
                         _time_per_call(cases[key], numbers[key]))
+                    bar.update()
         log(f'  round {r + 1}/{rounds} done, load {os.getloadavg()[0]:.1f}')
     return {
         key: dict(
