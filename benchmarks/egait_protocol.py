@@ -106,21 +106,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    result = run_protocol(
-        args.configs,
-        args.protocol,
-        args.folds,
-        args.seeds,
-        out_dir=args.out_dir,
-        work_dir=args.work_dir,
-        data_root=args.data_root,
-        epochs=args.epochs,
-        quick=args.quick,
-        readme=args.readme,
-        threads=args.threads,
-        jobs=args.jobs,
-        keep_checkpoints=args.keep_checkpoints,
-        cfg_options=args.cfg_options)
+    result = run_protocol(**vars(args))  # every option is run_protocol's
     print(protocol_markdown(result))
     return result
 
