@@ -45,6 +45,7 @@ from step_mm.evaluation.functional import accuracies
 from step_mm.evaluation.statistics import mean_std
 from step_mm.utils.cli import find_data_root
 from step_mm.utils.io import dump_json, write_text
+from step_mm.utils.markdown import markdown_table, mean_pm_std
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 L2_GRID = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
@@ -131,16 +132,15 @@ def markdown(result: dict) -> str:
         f"E-Gait, protocol `{result['protocol']}`, folds "
         f"{result['folds']}, seeds {result['seeds']}: logistic regression "
         'on gait-level features, L2 weight picked on each fold\'s val '
-        'subset. Mean ± sample std over runs.', '',
-        '| features | dim | val top-1 | test top-1 | test mean-class | runs |',
-        '|---|---|---|---|---|---|'
-    ]
-    for name, s in result['summary'].items():
-        lines.append(
-            f"| {name} | {result['dims'][name]} | {s['val_top1_mean']:.3f} "
-            f"± {s['val_top1_std']:.3f} | {s['top1_mean']:.3f} ± "
-            f"{s['top1_std']:.3f} | {s['mean_class_mean']:.3f} ± "
-            f"{s['mean_class_std']:.3f} | {s['n_runs']} |")
+        'subset. Mean ± sample std over runs.', ''
+    ] + markdown_table(
+        ('features', 'dim', 'val top-1', 'test top-1', 'test mean-class',
+         'runs'),
+        [(name, result['dims'][name],
+          mean_pm_std(s['val_top1_mean'], s['val_top1_std']),
+          mean_pm_std(s['top1_mean'], s['top1_std']),
+          mean_pm_std(s['mean_class_mean'], s['mean_class_std']), s['n_runs'])
+         for name, s in result['summary'].items()])
     return '\n'.join(lines) + '\n'
 
 

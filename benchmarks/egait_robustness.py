@@ -60,6 +60,7 @@ from step_mm.evaluation.robustness import PERTURBATIONS, perturb_gait
 from step_mm.evaluation.statistics import mean_std
 from step_mm.utils.io import (atomic_path, dump_json, replace_marked_block,
                               write_text)
+from step_mm.utils.markdown import markdown_table, mean_pm_std
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 JITTERS = [(0., 'clean')] + [(p, f'jitter_{p:g}%') for p in (0.5, 1, 2, 3)]
@@ -153,20 +154,15 @@ def markdown(result: dict) -> str:
         'minus perturbed top-1 (mean of paired differences); predicted '
         'classes pooled over runs, with the largest class share.', ''
     ]
+    header = ('perturbation', 'top-1', 'mean-class', 'drop',
+              f"predicted ({'/'.join(names)})", 'max share', 'runs')
     for config, rows in result['summary'].items():
-        lines += [
-            f'`{config}`', '',
-            '| perturbation | top-1 | mean-class | drop | predicted '
-            f"({'/'.join(names)}) | max share | runs |",
-            '|---|---|---|---|---|---|---|'
-        ]
-        for name, r in rows.items():
-            lines.append(
-                f"| {name} | {r['top1']:.3f} ± {r['top1_std']:.3f} | "
-                f"{r['mean_class']:.3f} ± {r['mean_class_std']:.3f} | "
-                f"{r['drop']:+.3f} | {'/'.join(map(str, r['hist']))} | "
-                f"{r['max_share']:.2f} | {r['runs']} |")
-        lines.append('')
+        lines += [f'`{config}`', ''] + markdown_table(header, [
+            (name, mean_pm_std(r['top1'], r['top1_std']),
+             mean_pm_std(r['mean_class'], r['mean_class_std']),
+             f"{r['drop']:+.3f}", '/'.join(map(str, r['hist'])),
+             f"{r['max_share']:.2f}", r['runs']) for name, r in rows.items()
+        ]) + ['']
     return '\n'.join(lines)
 
 

@@ -53,6 +53,7 @@ from step_mm.evaluation.functional import accuracies, confusion
 from step_mm.evaluation.statistics import mean_std
 from step_mm.utils.cli import find_data_root
 from step_mm.utils.io import dump_json, write_text
+from step_mm.utils.markdown import markdown_table, mean_pm_std
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 FEATURES = dict(affective29='aff29', motion165='motion165')
@@ -176,19 +177,15 @@ def markdown(result: dict) -> str:
         f'{meta["sklearn"]}, hyper-parameters by {INNER_FOLDS}-fold inner '
         'CV on each fold\'s train + val gaits, tested once on its test '
         'fold. Mean ± sample std over runs; fit time per run (grid search '
-        'and refit) on one thread.', '',
-        '| model | top-1 | mean-class | ' +
-        ' | '.join(f'recall {n}' for n in names) +
-        ' | inner-CV top-1 | fit time / run | runs |',
-        '|---|---|---|' + '---|' * len(names) + '---|---|---|'
-    ]
-    for model, s in result['summary'].items():
-        recall = ' | '.join(f'{v:.3f}' for v in s['per_class_recall_mean'])
-        lines.append(
-            f"| {model} | {s['top1_mean']:.3f} ± {s['top1_std']:.3f} | "
-            f"{s['mean_class_mean']:.3f} ± {s['mean_class_std']:.3f} | "
-            f"{recall} | {s['inner_cv_top1_mean']:.3f} | "
-            f"{s['train_time_s_mean']:.1f} s | {s['n_runs']} |")
+        'and refit) on one thread.', ''
+    ] + markdown_table(
+        ('model', 'top-1', 'mean-class', *(f'recall {n}' for n in names),
+         'inner-CV top-1', 'fit time / run', 'runs'),
+        [(model, mean_pm_std(s['top1_mean'], s['top1_std']),
+          mean_pm_std(s['mean_class_mean'], s['mean_class_std']),
+          *(f'{v:.3f}' for v in s['per_class_recall_mean']),
+          f"{s['inner_cv_top1_mean']:.3f}", f"{s['train_time_s_mean']:.1f} s",
+          s['n_runs']) for model, s in result['summary'].items()])
     return '\n'.join(lines) + '\n'
 
 

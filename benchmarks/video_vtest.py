@@ -36,6 +36,8 @@ import cv2
 import numpy as np
 import torch
 
+from step_mm.utils.markdown import markdown_table
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_VIDEO = osp.join(REPO, '..', 'shared', 'data', 'video', 'vtest.avi')
 
@@ -142,16 +144,13 @@ def markdown(res: dict) -> str:
         f"Stability (tracks with >= 3 windows): mean "
         f"{res['stability_mean']}, min {res['stability_min']}, "
         f"{res['stable_tracks']} of {res['tracks_3_windows']} tracks >= 0.8.",
-        '', '| track | frames | with a pose | windows | emotion | '
-        'stability |', '|---|---|---|---|---|---|'
-    ]
-    for t in res['tracks']:
-        stab = t.get('stability')
-        lines.append(
-            f"| {t['track_id']} | {t['first_frame']}-{t['last_frame']} | "
-            f"{t['num_pose_frames']} | {len(t['windows'])} | "
-            f"{t['emotion'] or '-'} | "
-            f"{'-' if stab is None else f'{stab:.2f}'} |")
+        ''
+    ] + markdown_table(
+        ('track', 'frames', 'with a pose', 'windows', 'emotion', 'stability'),
+        [(t['track_id'], f"{t['first_frame']}-{t['last_frame']}",
+          t['num_pose_frames'], len(t['windows']), t['emotion'] or '-',
+          '-' if t.get('stability') is None else f"{t['stability']:.2f}")
+         for t in res['tracks']])
     return '\n'.join(lines) + '\n'
 
 
