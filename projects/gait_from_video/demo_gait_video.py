@@ -62,23 +62,14 @@ def main(argv=None):
     import step_mm  # noqa: F401  (registers STEP into mmaction2)
     from step_mm.apis import init_gait_model, predict_video
     from step_mm.video import WholeFrameDetector
+    from step_mm.video.cli import pose_backend_cfg
     if not args.checkpoint and not args.random_init:
         raise SystemExit('pass --checkpoint (a trained STEP model) or '
                          '--random-init')
     model = init_gait_model(args.config, args.checkpoint, args.device)
-    if args.pose_backend == 'mmpose':
-        backend = dict(
-            type='mmpose',
-            pose2d_config=args.pose2d_config,
-            pose2d_checkpoint=args.pose2d_checkpoint,
-            lifter_config=args.lifter_config,
-            lifter_checkpoint=args.lifter_checkpoint,
-            device=args.device,
-            random_init=args.random_init,
-            pose2d_cfg_options=args.pose2d_cfg_options,
-            lifter_cfg_options=args.lifter_cfg_options)
-    else:
-        backend = dict(type='mediapipe', workers=args.workers)
+    backend = pose_backend_cfg(args, 'pose2d_config', 'lifter_config',
+                               'random_init', 'pose2d_cfg_options',
+                               'lifter_cfg_options')
     result = predict_video(
         model,
         args.video,

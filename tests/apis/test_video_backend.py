@@ -73,3 +73,19 @@ def test_a_built_backend_is_left_open(api):
     result = _infer(api, backend)
     assert not api.built and not backend.closed
     assert result.pose_backend == 'fake'
+
+
+def test_pose_backend_cfg_from_a_command_line():
+    from step_mm.video.cli import pose_backend_cfg
+    args = SimpleNamespace(
+        pose_backend='mediapipe', workers=2, pose2d_checkpoint='p.pth',
+        lifter_checkpoint=None, device='cpu', pose2d_config='p.py',
+        random_init=True)
+    assert pose_backend_cfg(args) == dict(type='mediapipe', workers=2)
+    args.pose_backend = 'mmpose'
+    assert pose_backend_cfg(args) == dict(
+        type='mmpose', pose2d_checkpoint='p.pth', lifter_checkpoint=None,
+        device='cpu')  # random_init only when asked for
+    assert pose_backend_cfg(args, 'pose2d_config', 'random_init') == dict(
+        type='mmpose', pose2d_checkpoint='p.pth', lifter_checkpoint=None,
+        device='cpu', pose2d_config='p.py', random_init=True)
