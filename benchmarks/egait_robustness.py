@@ -202,7 +202,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--perturbations',
         nargs='+',
         default=list(PERTURBATIONS),
-        help=f"default: all ({', '.join(PERTURBATIONS)})")
+        # '%%': argparse formats help with %, and jitter_1% has one
+        help=f"default: all ({', '.join(PERTURBATIONS)})".replace('%', '%%'))
     parser.add_argument(
         '--work-dir',
         default=osp.join('work_dirs', 'egait_protocol'),

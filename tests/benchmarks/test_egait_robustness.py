@@ -26,6 +26,13 @@ def test_run_metrics_on_known_predictions():
     assert m['hist'] == [3, 1, 0, 0] and m['num'] == 4
 
 
+def test_help_lists_the_perturbations(capsys):
+    with pytest.raises(SystemExit) as e:
+        _script().parse_args(['--help'])
+    assert e.value.code == 0
+    assert 'jitter_1%,' in ' '.join(capsys.readouterr().out.split())
+
+
 def test_smoke_run_trains_once_reuses_checkpoints_and_resumes(
         tiny_egait, tmp_path, capsys):
     mod = _script()
