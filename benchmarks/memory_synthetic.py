@@ -49,11 +49,9 @@ CLASSES = ('Happy', 'Angry', 'Sad', 'Neutral')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from step_mm.utils.cli import find_data_root
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--data-root',
-        default=os.environ.get('EGAIT_ROOT')
-        or osp.join(REPO, '..', 'shared', 'data', 'egait'))
+    parser.add_argument('--data-root', default=find_data_root())
     parser.add_argument(
         '--config',
         default=glob.glob(
