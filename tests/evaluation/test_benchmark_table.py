@@ -9,6 +9,7 @@ from step_mm.evaluation.benchmark_table import (benchmark_table,
                                                 per_class_recall,
                                                 table_markdown)
 from step_mm.testing import load_script
+from step_mm.testing.scripts import REPO
 
 
 def _runs(model, top1, cm=None, time=10.):

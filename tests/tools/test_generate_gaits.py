@@ -308,8 +308,7 @@ def test_augment_summary_and_readme_block(tmp_path):
 
 
 def test_augment_realism_stats_diversity_and_coverage():
-    bench = _load('stepgen_augment',
-                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    bench = load_script('benchmarks/stepgen_augment.py')
     rng = np.random.default_rng(0)
     real = [make_fake_gait(40, k % 4, rng).reshape(40, 16, 3)
             for k in range(16)]
