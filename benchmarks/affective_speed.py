@@ -23,14 +23,14 @@ import collections
 import os
 import os.path as osp
 import statistics
-import sys
 import time
 from typing import Callable, Dict, List, Sequence
 
 import numpy as np
 import torch
 
-from step_mm.utils.omp import ensure_omp_wait_policy
+from step_mm.utils.benchmark import add_omp_wait_policy_arg, start_benchmark
+from step_mm.utils.cli import find_data_root
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -75,15 +75,10 @@ def median_time(fn: Callable[[], object], repeats: int) -> List[float]:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument(
-        '--data-root',
-        default=os.environ.get('EGAIT_ROOT',
-                               osp.join(osp.dirname(REPO), 'shared', 'data',
-                                        'egait')))
+    parser.add_argument('--data-root', default=find_data_root())
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--omp-wait-policy', default='passive',
-                        choices=('auto', 'passive', 'active', 'env'))
+    add_omp_wait_policy_arg(parser)
     parser.add_argument('--out', default=osp.join(REPO, 'benchmarks',
                                                   'results',
                                                   'affective_speed.json'))
@@ -91,11 +86,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> dict:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    omp_policy = ensure_omp_wait_policy(args.omp_wait_policy, argv)
-    torch.set_num_threads(args.threads)
-    load_start = os.getloadavg()
+    args, argv, omp_policy, load_start = start_benchmark(parse_args, argv)
     from step_mm.datasets.egait_dataset import EGAIT_CLASSES
     from step_mm.datasets.egait_io import load_gait_files
     from step_mm.skeleton import affective_features, align_to_reference

@@ -16,7 +16,6 @@ randomly initialised checkpoint saved at run time in a temporary folder
 import argparse
 import os
 import os.path as osp
-import platform
 import shutil
 import statistics
 import subprocess
@@ -24,6 +23,8 @@ import sys
 import tempfile
 import time
 from typing import List
+
+from step_mm.utils.benchmark import machine_summary
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO, 'configs', 'step',
@@ -103,8 +104,7 @@ def main():
         import_torch_all_s=[round(x, 3) for x in torch_s],
         predict_all_s=[round(x, 3) for x in predict_s],
         config=osp.relpath(args.config, REPO),
-        machine=dict(python=platform.python_version(), cpus=os.cpu_count(),
-                     load_1min=round(os.getloadavg()[0], 2)),
+        machine=machine_summary(),
         command='python benchmarks/cli_speed.py')
     print(f'step-mm predict {p:.2f} s, python -c "import torch" {t:.2f} s: '
           f'ratio {ratio:.2f} (budget {BUDGET_RATIO:g}, '

@@ -27,7 +27,6 @@ Example::
 Writes ``benchmarks/results/egait_features_<protocol>.json`` and ``.md``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import time
@@ -40,9 +39,13 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from step_mm.apis.protocol import PROTOCOLS
+from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
 from step_mm.datasets.feature_sets import load_features
 from step_mm.evaluation.functional import accuracies
+from step_mm.evaluation.statistics import mean_std
+from step_mm.utils.cli import find_data_root
 from step_mm.utils.io import dump_json, write_text
+from step_mm.utils.markdown import markdown_table, mean_pm_std
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 L2_GRID = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
@@ -119,10 +122,8 @@ def run(data: Dict[str, np.ndarray], protocol: str, folds: Sequence[int],
         rs = [r for r in runs if r['features'] == name]
         summary[name] = dict(n_runs=len(rs))
         for k in ('val_top1', 'top1', 'mean_class'):
-            v = np.array([r[k] for r in rs])
-            summary[name][f'{k}_mean'] = float(v.mean())
-            summary[name][f'{k}_std'] = float(v.std(ddof=1)) if len(
-                v) > 1 else 0.0
+            summary[name][f'{k}_mean'], summary[name][f'{k}_std'] = mean_std(
+                [r[k] for r in rs])
     return dict(runs=runs, summary=summary)
 
 
@@ -131,37 +132,26 @@ def markdown(result: dict) -> str:
         f"E-Gait, protocol `{result['protocol']}`, folds "
         f"{result['folds']}, seeds {result['seeds']}: logistic regression "
         'on gait-level features, L2 weight picked on each fold\'s val '
-        'subset. Mean ± sample std over runs.', '',
-        '| features | dim | val top-1 | test top-1 | test mean-class | runs |',
-        '|---|---|---|---|---|---|'
-    ]
-    for name, s in result['summary'].items():
-        lines.append(
-            f"| {name} | {result['dims'][name]} | {s['val_top1_mean']:.3f} "
-            f"± {s['val_top1_std']:.3f} | {s['top1_mean']:.3f} ± "
-            f"{s['top1_std']:.3f} | {s['mean_class_mean']:.3f} ± "
-            f"{s['mean_class_std']:.3f} | {s['n_runs']} |")
+        'subset. Mean ± sample std over runs.', ''
+    ] + markdown_table(
+        ('features', 'dim', 'val top-1', 'test top-1', 'test mean-class',
+         'runs'),
+        [(name, result['dims'][name],
+          mean_pm_std(s['val_top1_mean'], s['val_top1_std']),
+          mean_pm_std(s['top1_mean'], s['top1_std']),
+          mean_pm_std(s['mean_class_mean'], s['mean_class_std']), s['n_runs'])
+         for name, s in result['summary'].items()])
     return '\n'.join(lines) + '\n'
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument(
-        '--protocol', choices=sorted(PROTOCOLS), default='random')
-    parser.add_argument('--folds', nargs='+', type=int)
-    parser.add_argument('--seeds', nargs='+', type=int)
-    parser.add_argument(
-        '--data-root',
-        default=os.environ.get(
-            'EGAIT_ROOT',
-            osp.join(osp.dirname(REPO), 'shared', 'data', 'egait')))
+    add_protocol_args(parser)
+    parser.add_argument('--data-root', default=find_data_root())
     parser.add_argument(
         '--out', help='default: benchmarks/results/egait_features_'
         '<protocol>.json')
-    args = parser.parse_args(argv)
-    proto = PROTOCOLS[args.protocol]
-    args.folds = args.folds or list(range(proto['num_folds']))
-    args.seeds = args.seeds or list(proto['seeds'])
+    args = resolve_protocol_args(parser, parser.parse_args(argv))
     args.out = args.out or osp.join(REPO, 'benchmarks', 'results',
                                     f'egait_features_{args.protocol}.json')
     return args

@@ -39,6 +39,8 @@ from step_mm.apis.protocol import (PROTOCOLS, fused_runs, model_key,
                                    pooled_by_source, protocol_markdown,
                                    run_config, run_protocol, set_epochs,
                                    summarize, train_and_test)
+from step_mm.apis.protocol_cli import (add_protocol_args, check_configs,
+                                       resolve_protocol_args)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 markdown = protocol_markdown
@@ -53,16 +55,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='E-Gait cross-validation benchmark')
     parser.add_argument('--configs', nargs='+', required=True)
-    parser.add_argument(
-        '--protocol', choices=sorted(PROTOCOLS), default='random')
-    parser.add_argument(
-        '--folds', nargs='+', type=int, help='default: every fold')
-    parser.add_argument(
-        '--seeds',
-        nargs='+',
-        type=int,
-        help='split and training seeds (default: 0 1 2 for random, 0 for '
-        'subject)')
+    add_protocol_args(
+        parser,
+        folds_help='default: every fold',
+        seeds_help='split and training seeds (default: 0 1 2 for random, 0 '
+        'for subject)')
     parser.add_argument(
         '--out-dir', default=osp.join(REPO, 'benchmarks', 'results'))
     parser.add_argument(
@@ -98,40 +95,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--keep-checkpoints', action='store_true')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    proto = PROTOCOLS[args.protocol]
     if args.quick:
         args.folds = args.folds or [0, 1]
         args.seeds = args.seeds or [0]
         args.epochs = args.epochs or 2
-    args.folds = args.folds or list(range(proto['num_folds']))
-    args.seeds = args.seeds or list(proto['seeds'])
-    bad = [f for f in args.folds if not 0 <= f < proto['num_folds']]
-    if bad:
-        parser.error(f'--folds {bad}: protocol {args.protocol} has folds '
-                     f"0..{proto['num_folds'] - 1}")
-    for c in args.configs:
-        if not osp.isfile(c):
-            parser.error(f'config {c} not found')
+    resolve_protocol_args(parser, args)
+    check_configs(parser, args.configs)
     return args
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    result = run_protocol(
-        args.configs,
-        args.protocol,
-        args.folds,
-        args.seeds,
-        out_dir=args.out_dir,
-        work_dir=args.work_dir,
-        data_root=args.data_root,
-        epochs=args.epochs,
-        quick=args.quick,
-        readme=args.readme,
-        threads=args.threads,
-        jobs=args.jobs,
-        keep_checkpoints=args.keep_checkpoints,
-        cfg_options=args.cfg_options)
+    result = run_protocol(**vars(args))  # every option is run_protocol's
     print(protocol_markdown(result))
     return result
 

@@ -51,14 +51,16 @@ from mmengine.registry import init_default_scope
 
 import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.apis import inference_gait, init_gait_model
-from step_mm.apis.protocol import (PROTOCOLS, best_checkpoint, run_config,
-                                   train_and_test)
+from step_mm.apis.protocol import best_checkpoint, run_config, train_and_test
+from step_mm.apis.protocol_cli import (add_protocol_args, check_configs,
+                                       resolve_protocol_args)
 from step_mm.datasets import EGAIT_CLASSES
 from step_mm.evaluation.functional import accuracies
 from step_mm.evaluation.robustness import PERTURBATIONS, perturb_gait
 from step_mm.evaluation.statistics import mean_std
 from step_mm.utils.io import (atomic_path, dump_json, replace_marked_block,
                               write_text)
+from step_mm.utils.markdown import markdown_table, mean_pm_std
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 JITTERS = [(0., 'clean')] + [(p, f'jitter_{p:g}%') for p in (0.5, 1, 2, 3)]
@@ -152,20 +154,15 @@ def markdown(result: dict) -> str:
         'minus perturbed top-1 (mean of paired differences); predicted '
         'classes pooled over runs, with the largest class share.', ''
     ]
+    header = ('perturbation', 'top-1', 'mean-class', 'drop',
+              f"predicted ({'/'.join(names)})", 'max share', 'runs')
     for config, rows in result['summary'].items():
-        lines += [
-            f'`{config}`', '',
-            '| perturbation | top-1 | mean-class | drop | predicted '
-            f"({'/'.join(names)}) | max share | runs |",
-            '|---|---|---|---|---|---|---|'
-        ]
-        for name, r in rows.items():
-            lines.append(
-                f"| {name} | {r['top1']:.3f} ± {r['top1_std']:.3f} | "
-                f"{r['mean_class']:.3f} ± {r['mean_class_std']:.3f} | "
-                f"{r['drop']:+.3f} | {'/'.join(map(str, r['hist']))} | "
-                f"{r['max_share']:.2f} | {r['runs']} |")
-        lines.append('')
+        lines += [f'`{config}`', ''] + markdown_table(header, [
+            (name, mean_pm_std(r['top1'], r['top1_std']),
+             mean_pm_std(r['mean_class'], r['mean_class_std']),
+             f"{r['drop']:+.3f}", '/'.join(map(str, r['hist'])),
+             f"{r['max_share']:.2f}", r['runs']) for name, r in rows.items()
+        ]) + ['']
     return '\n'.join(lines)
 
 
@@ -199,17 +196,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='E-Gait robustness benchmark (perturbed test gaits)')
     parser.add_argument('--configs', nargs='+', required=True)
-    parser.add_argument(
-        '--protocol', choices=sorted(PROTOCOLS), default='random')
-    parser.add_argument(
-        '--folds', nargs='+', type=int, help='default: every fold')
-    parser.add_argument(
-        '--seeds', nargs='+', type=int, help='default: seed 0')
+    add_protocol_args(
+        parser, folds_help='default: every fold', seeds_help='default: seed 0')
     parser.add_argument(
         '--perturbations',
         nargs='+',
         default=list(PERTURBATIONS),
-        help=f"default: all ({', '.join(PERTURBATIONS)})")
+        # '%%': argparse formats help with %, and jitter_1% has one
+        help=f"default: all ({', '.join(PERTURBATIONS)})".replace('%', '%%'))
     parser.add_argument(
         '--work-dir',
         default=osp.join('work_dirs', 'egait_protocol'),
@@ -234,23 +228,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='also write the table between the <!-- <name>:start --> / '
         ':end markers of this file (e.g. configs/step/README.md)')
     parser.add_argument('--threads', type=int, help='torch CPU threads')
-    args = parser.parse_args(argv)
-    proto = PROTOCOLS[args.protocol]
-    args.folds = args.folds or list(range(proto['num_folds']))
-    args.seeds = args.seeds or [0]
-    bad = [f for f in args.folds if not 0 <= f < proto['num_folds']]
-    if bad:
-        parser.error(f'--folds {bad}: protocol {args.protocol} has folds '
-                     f"0..{proto['num_folds'] - 1}")
+    args = resolve_protocol_args(
+        parser, parser.parse_args(argv), seeds=[0])
     unknown = [p for p in args.perturbations if p not in PERTURBATIONS]
     if unknown:
         parser.error(f'--perturbations {unknown}: known are '
                      f"{', '.join(PERTURBATIONS)}")
     if 'clean' not in args.perturbations:
         args.perturbations = ['clean'] + args.perturbations
-    for c in args.configs:
-        if not osp.isfile(c):
-            parser.error(f'config {c} not found')
+    check_configs(parser, args.configs)
     return args
 
 

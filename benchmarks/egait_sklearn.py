@@ -35,7 +35,6 @@ after every run; runs already there are skipped (resumable).
 import argparse
 import datetime
 import json
-import os
 import os.path as osp
 import platform
 import sys
@@ -49,8 +48,12 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from step_mm.apis.protocol import PROTOCOLS
+from step_mm.apis.protocol_cli import add_protocol_args, resolve_protocol_args
 from step_mm.evaluation.functional import accuracies, confusion
+from step_mm.evaluation.statistics import mean_std
+from step_mm.utils.cli import find_data_root
 from step_mm.utils.io import dump_json, write_text
+from step_mm.utils.markdown import markdown_table, mean_pm_std
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 FEATURES = dict(affective29='aff29', motion165='motion165')
@@ -153,12 +156,9 @@ def summarize(runs: List[dict]) -> Dict[str, dict]:
     out = {}
     for model in sorted({r['model'] for r in runs}):
         rs = [r for r in runs if r['model'] == model]
-        ddof = 1 if len(rs) > 1 else 0
         s = dict(n_runs=len(rs))
         for k in ('top1', 'mean_class', 'inner_cv_top1', 'train_time_s'):
-            v = np.array([r[k] for r in rs], dtype=np.float64)
-            s[f'{k}_mean'] = float(v.mean())
-            s[f'{k}_std'] = float(v.std(ddof=ddof))
+            s[f'{k}_mean'], s[f'{k}_std'] = mean_std([r[k] for r in rs])
         recall = np.array([[np.nan if v is None else v
                             for v in r['per_class_recall']] for r in rs])
         s['per_class_recall_mean'] = [
@@ -177,28 +177,21 @@ def markdown(result: dict) -> str:
         f'{meta["sklearn"]}, hyper-parameters by {INNER_FOLDS}-fold inner '
         'CV on each fold\'s train + val gaits, tested once on its test '
         'fold. Mean ± sample std over runs; fit time per run (grid search '
-        'and refit) on one thread.', '',
-        '| model | top-1 | mean-class | ' +
-        ' | '.join(f'recall {n}' for n in names) +
-        ' | inner-CV top-1 | fit time / run | runs |',
-        '|---|---|---|' + '---|' * len(names) + '---|---|---|'
-    ]
-    for model, s in result['summary'].items():
-        recall = ' | '.join(f'{v:.3f}' for v in s['per_class_recall_mean'])
-        lines.append(
-            f"| {model} | {s['top1_mean']:.3f} ± {s['top1_std']:.3f} | "
-            f"{s['mean_class_mean']:.3f} ± {s['mean_class_std']:.3f} | "
-            f"{recall} | {s['inner_cv_top1_mean']:.3f} | "
-            f"{s['train_time_s_mean']:.1f} s | {s['n_runs']} |")
+        'and refit) on one thread.', ''
+    ] + markdown_table(
+        ('model', 'top-1', 'mean-class', *(f'recall {n}' for n in names),
+         'inner-CV top-1', 'fit time / run', 'runs'),
+        [(model, mean_pm_std(s['top1_mean'], s['top1_std']),
+          mean_pm_std(s['mean_class_mean'], s['mean_class_std']),
+          *(f'{v:.3f}' for v in s['per_class_recall_mean']),
+          f"{s['inner_cv_top1_mean']:.3f}", f"{s['train_time_s_mean']:.1f} s",
+          s['n_runs']) for model, s in result['summary'].items()])
     return '\n'.join(lines) + '\n'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument(
-        '--protocol', choices=sorted(PROTOCOLS), default='random')
-    parser.add_argument('--folds', nargs='+', type=int)
-    parser.add_argument('--seeds', nargs='+', type=int)
+    add_protocol_args(parser)
     parser.add_argument(
         '--models',
         nargs='+',
@@ -209,22 +202,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         choices=sorted(FEATURES),
         default=list(FEATURES))
-    parser.add_argument(
-        '--data-root',
-        default=os.environ.get(
-            'EGAIT_ROOT',
-            osp.join(osp.dirname(REPO), 'shared', 'data', 'egait')))
+    parser.add_argument('--data-root', default=find_data_root())
     parser.add_argument(
         '--out',
         help='default: benchmarks/results/egait_sklearn_<protocol>.json')
-    args = parser.parse_args(argv)
-    proto = PROTOCOLS[args.protocol]
-    args.folds = args.folds or list(range(proto['num_folds']))
-    args.seeds = args.seeds or list(proto['seeds'])
-    bad = [f for f in args.folds if not 0 <= f < proto['num_folds']]
-    if bad:
-        parser.error(f'--folds {bad}: protocol {args.protocol} has folds '
-                     f"0..{proto['num_folds'] - 1}")
+    args = resolve_protocol_args(parser, parser.parse_args(argv))
     if not osp.isfile(osp.join(args.data_root, 'features.h5')):
         parser.error(f'{args.data_root}: no features.h5 (E-Gait folder; '
                      'set --data-root or EGAIT_ROOT)')

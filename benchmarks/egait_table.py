@@ -189,6 +189,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     check_readmes(args.readmes, args.protocol)
+    from mmengine.utils import ProgressBar
+
     from step_mm.datasets.egait_dataset import EGAIT_CLASSES
     from step_mm.evaluation.benchmark_table import (benchmark_table,
                                                     table_markdown)
@@ -241,8 +243,10 @@ def main(argv=None) -> dict:
             osp.join(BENCH, 'egait_sklearn.py'), *common, *seeds, '--out',
             sklearn_json, *data
         ]))
+        bar = ProgressBar(len(steps))
         for name, cmd in steps:
             wall[name] = round(wall.get(name, 0.) + run_step(cmd, env), 1)
+            bar.update()
 
     rows, infos = load_rows(protocol_json, ntu_json, sklearn_json,
                             table_order())

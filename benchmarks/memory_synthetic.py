@@ -49,11 +49,9 @@ CLASSES = ('Happy', 'Angry', 'Sad', 'Neutral')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
+    from step_mm.utils.cli import find_data_root
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--data-root',
-        default=os.environ.get('EGAIT_ROOT')
-        or osp.join(REPO, '..', 'shared', 'data', 'egait'))
+    parser.add_argument('--data-root', default=find_data_root())
     parser.add_argument(
         '--config',
         default=glob.glob(
@@ -156,14 +154,18 @@ class MemorySampler(threading.Thread):
 def fake_synthetic(out_dir: str, num: int, num_frames: int = 75) -> str:
     """``num`` generated gaits (``make_fake_gait``), keys ``NNNNN_<Emotion>``.
     """
+    from mmengine.utils import ProgressBar
+
     from step_mm.datasets import write_gait_h5
     from step_mm.testing import make_fake_gait
     rng = np.random.default_rng(0)
     gaits = {}
+    bar = ProgressBar(num)
     for i in range(num):
         label = i % len(CLASSES)
         gaits[f'{i + 1:05d}_{CLASSES[label]}'] = make_fake_gait(
             num_frames, label, rng).astype(np.float32)
+        bar.update()
     path = osp.join(out_dir, 'features.h5')
     write_gait_h5(path, gaits)
     return path

@@ -27,7 +27,6 @@ import collections
 import glob
 import os
 import os.path as osp
-import sys
 import time
 from typing import Dict, List
 
@@ -35,7 +34,8 @@ import torch
 from mmengine.config import DictAction
 from torch.profiler import ProfilerActivity, profile, record_function
 
-from step_mm.utils.omp import ensure_omp_wait_policy
+from step_mm.utils.benchmark import add_omp_wait_policy_arg, start_benchmark
+from step_mm.utils.cli import find_data_root
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = dict(
@@ -163,14 +163,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--model', choices=tuple(CONFIGS), required=True)
     parser.add_argument('--config', help='default: the model\'s config')
-    parser.add_argument(
-        '--data-root',
-        default=os.environ.get('EGAIT_ROOT',
-                               osp.join(osp.dirname(REPO), 'shared', 'data',
-                                        'egait')))
+    parser.add_argument('--data-root', default=find_data_root())
     parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--omp-wait-policy', default='passive',
-                        choices=('auto', 'passive', 'active', 'env'))
+    add_omp_wait_policy_arg(parser)
     parser.add_argument('--out', help='default: benchmarks/results/'
                         'profile_<model>.txt')
     # mmengine's DictAction reads values as literals (numbers, strings,
@@ -182,11 +177,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> str:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    omp_policy = ensure_omp_wait_policy(args.omp_wait_policy, argv)
-    torch.set_num_threads(args.threads)
-    load_start = os.getloadavg()
+    args, argv, omp_policy, load_start = start_benchmark(parse_args, argv)
 
     import step_mm  # noqa: F401
     from mmaction.registry import MODELS

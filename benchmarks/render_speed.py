@@ -19,9 +19,7 @@ Each timing is the median of ``--repeats`` runs. The budget is 2 s for the
     python benchmarks/render_speed.py [--repeats 3] [--no-baseline]
 """
 import argparse
-import os
 import os.path as osp
-import platform
 import statistics
 import subprocess
 import sys
@@ -32,6 +30,7 @@ import numpy as np
 from mmengine import dump
 
 from step_mm.testing import make_fake_gait
+from step_mm.utils.benchmark import machine_summary
 from step_mm.visualization import render_gait_animation, render_gait_grid
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -126,9 +125,7 @@ def main():
         baseline_matplotlib_s=None if base is None else round(base, 3),
         speedup_vs_matplotlib=None if base is None else round(base / one, 1),
         import_renderer_s=round(imports, 3),
-        machine=dict(python=platform.python_version(),
-                     cpus=os.cpu_count(),
-                     load_1min=round(os.getloadavg()[0], 2)),
+        machine=machine_summary(),
         command='python benchmarks/render_speed.py')
     print(f'{args.frames}-frame GIF: {one:.3f} s (budget {BUDGET_S} s, '
           f'{"met" if result["within_budget"] else "MISSED"}); 8-gait grid '

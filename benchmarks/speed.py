@@ -48,15 +48,15 @@ import os
 import os.path as osp
 import platform
 import statistics
-import sys
 import time
 import types
 from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.utils import ProgressBar
 
-from step_mm.utils.omp import ensure_omp_wait_policy
+from step_mm.utils.benchmark import add_omp_wait_policy_arg, start_benchmark
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS = osp.join(REPO, 'benchmarks', 'results')
@@ -353,6 +353,7 @@ def measure(cases: Dict[tuple, Callable[[], None]],
         if setting not in settings:
             settings.append(setting)
     times = {key: [] for key in cases}
+    bar = ProgressBar(rounds * len(cases))
     for r in range(rounds):
         order = list(models[r % len(models):]) + list(models[:r %
                                                              len(models)])
@@ -362,6 +363,7 @@ def measure(cases: Dict[tuple, Callable[[], None]],
                 if key in cases:
                     times[key].append(
                         _time_per_call(cases[key], numbers[key]))
+                    bar.update()
         log(f'  round {r + 1}/{rounds} done, load {os.getloadavg()[0]:.1f}')
     return {
         key: dict(
@@ -529,24 +531,19 @@ def parse_args(argv=None):
     parser.add_argument('--target', type=float,
                         help='seconds per timed block (default 1; quick 0: '
                         'one call)')
-    parser.add_argument('--omp-wait-policy', default='passive',
-                        choices=('auto', 'passive', 'active', 'env'),
-                        help='OMP_WAIT_POLICY: passive (default; robust '
-                        'when other jobs share the CPUs), active, env (leave '
-                        'the environment alone) or auto (passive when the '
-                        'load average shows the CPUs oversubscribed)')
+    add_omp_wait_policy_arg(
+        parser,
+        help='OMP_WAIT_POLICY: passive (default; robust when other jobs '
+        'share the CPUs), active, env (leave the environment alone) or auto '
+        '(passive when the load average shows the CPUs oversubscribed)')
     parser.add_argument('--no-memory', action='store_true',
                         help='skip the peak-memory children')
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> dict:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parse_args(argv)
-    omp_policy = ensure_omp_wait_policy(args.omp_wait_policy, argv)
-    torch.set_num_threads(args.threads)
+    args, argv, omp_policy, load_start = start_benchmark(parse_args, argv)
     t_start = time.time()
-    load_start = os.getloadavg()
     _setup()
     rounds = args.rounds or (1 if args.quick else 5)
     target = args.target if args.target is not None else (

@@ -36,6 +36,8 @@ import cv2
 import numpy as np
 import torch
 
+from step_mm.utils.markdown import markdown_table
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_VIDEO = osp.join(REPO, '..', 'shared', 'data', 'video', 'vtest.avi')
 
@@ -142,16 +144,13 @@ def markdown(res: dict) -> str:
         f"Stability (tracks with >= 3 windows): mean "
         f"{res['stability_mean']}, min {res['stability_min']}, "
         f"{res['stable_tracks']} of {res['tracks_3_windows']} tracks >= 0.8.",
-        '', '| track | frames | with a pose | windows | emotion | '
-        'stability |', '|---|---|---|---|---|---|'
-    ]
-    for t in res['tracks']:
-        stab = t.get('stability')
-        lines.append(
-            f"| {t['track_id']} | {t['first_frame']}-{t['last_frame']} | "
-            f"{t['num_pose_frames']} | {len(t['windows'])} | "
-            f"{t['emotion'] or '-'} | "
-            f"{'-' if stab is None else f'{stab:.2f}'} |")
+        ''
+    ] + markdown_table(
+        ('track', 'frames', 'with a pose', 'windows', 'emotion', 'stability'),
+        [(t['track_id'], f"{t['first_frame']}-{t['last_frame']}",
+          t['num_pose_frames'], len(t['windows']), t['emotion'] or '-',
+          '-' if t.get('stability') is None else f"{t['stability']:.2f}")
+         for t in res['tracks']])
     return '\n'.join(lines) + '\n'
 
 
@@ -161,25 +160,22 @@ def main(argv=None):
     cv2.setNumThreads(1)
     import step_mm  # noqa: F401
     from step_mm.apis import init_gait_model, predict_video
-    from step_mm.video import MediaPipePoseEstimator
     if not osp.isfile(args.video):
         raise SystemExit(f'{args.video}: video not found (see '
                          '../shared/data/video/README.md)')
     model = init_gait_model(args.config, args.checkpoint)
     load_before = os.getloadavg()
     t0, c0 = time.perf_counter(), cpu_seconds()
-    backend = MediaPipePoseEstimator(workers=args.workers)
-    try:
-        result = predict_video(
-            model,
-            args.video,
-            args.out_dir,
-            pose_backend=backend,
-            detect_every=args.detect_every,
-            split_threshold=None if args.no_split else 5.0,
-            max_frames=args.max_frames)
-    finally:
-        backend.close()
+    # the pose workers are built, and closed, by predict_video: their CPU
+    # time is in cpu_seconds()' children when it returns
+    result = predict_video(
+        model,
+        args.video,
+        args.out_dir,
+        pose_backend=dict(type='mediapipe', workers=args.workers),
+        detect_every=args.detect_every,
+        split_threshold=None if args.no_split else 5.0,
+        max_frames=args.max_frames)
     c1 = cpu_seconds()
     wall = time.perf_counter() - t0
     cpu_main, cpu_workers = c1[0] - c0[0], c1[1] - c0[1]

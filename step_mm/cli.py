@@ -10,11 +10,12 @@ the E-Gait data were found.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 from glob import glob
 from typing import Dict, List, Optional
+
+from step_mm.utils.cli import find_data_root
 
 __all__ = [
     'main', 'config_dirs', 'default_config', 'find_config', 'find_data_root'
@@ -72,12 +73,6 @@ def default_config() -> Optional[str]:
         if found:
             return found[0]
     return None
-
-
-def find_data_root() -> str:
-    """``$EGAIT_ROOT``, else the configs' default ``../shared/data/egait``."""
-    return os.environ.get('EGAIT_ROOT') or osp.normpath(
-        osp.join(_REPO_DIR, '..', 'shared', 'data', 'egait'))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -2,7 +2,6 @@
 """Model-level bad inputs get a clear error, never a silent partial load, a
 wrong answer or a half-written file."""
 import glob
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -16,7 +15,7 @@ from mmengine.config import Config
 
 from step_mm.apis import (CheckpointMismatchError, inference_gait,
                           init_gait_model)
-from step_mm.testing import make_fake_gait
+from step_mm.testing import load_script, make_fake_gait
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STEP = glob.glob(
@@ -34,12 +33,7 @@ SMALL = {
 
 
 def _tool(name):
-    path = osp.join(REPO, 'tools', name + '.py')
-    spec = importlib.util.spec_from_file_location(
-        'tool_' + name.replace('/', '_'), path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/{name}.py', 'tool_' + name.replace('/', '_'))
 
 
 def _save(model, path, prefix=''):

@@ -9,7 +9,6 @@ seconds on CPU.
 """
 import glob
 import hashlib
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -31,6 +30,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from step_mm.datasets import make_split
+from step_mm.testing import load_script
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STEP = glob.glob(
@@ -115,11 +115,7 @@ class RisingMetricHook(Hook):
 
 
 def _tool(name):
-    path = osp.join(REPO, 'tools', name + '.py')
-    spec = importlib.util.spec_from_file_location('tool_' + name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/{name}.py', 'tool_' + name)
 
 
 def _options(root, epochs=EPOCHS, batch=BATCH, protocol='random'):

@@ -16,11 +16,10 @@ data-sample fields per gait), read by ``tools/analysis_tools/*.py``.
 per-gait predictions (CSV) there.
 """
 import argparse
-import os
 import os.path as osp
 import tempfile
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
@@ -28,8 +27,9 @@ import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.apis import CheckpointMismatchError
 from step_mm.datasets import GaitFileError
 from step_mm.engine.errors import RunConfigError
-from step_mm.utils import (CheckpointReadError, close_dist, init_cpu_dist,
-                           read_checkpoint)
+from step_mm.utils import (CheckpointReadError, add_runner_args, close_dist,
+                           init_cpu_dist, parse_runner_args, read_checkpoint,
+                           set_work_dir)
 
 #: Mistakes in the command or its files: one line, no traceback, exit 1.
 USER_ERRORS = (CheckpointReadError, CheckpointMismatchError, GaitFileError,
@@ -52,20 +52,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--show-dir',
         help='save the confusion matrix (PNG, txt) and per-gait predictions '
         '(CSV) in this folder')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, key=value (e.g. '
-        'test_dataloader.dataset.data_root=DIR)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    add_runner_args(parser, 'test_dataloader.dataset.data_root=DIR')
+    args = parse_runner_args(parser, argv)
     if args.dump is not None and not args.dump.endswith(('.pkl', '.pickle')):
         parser.error(f'--dump must end with .pkl or .pickle, got {args.dump}')
     return args
@@ -90,11 +78,7 @@ def merge_args(cfg: Config, args: argparse.Namespace,
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
     if dump_file is not None:
         add_dump(cfg, dump_file)
     cfg.load_from = args.checkpoint

@@ -9,16 +9,15 @@ Example::
         val_dataloader.dataset.fold=3 test_dataloader.dataset.fold=3
 """
 import argparse
-import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import step_mm  # noqa: F401  registers the plugin's modules
 from step_mm.datasets import GaitFileError
 from step_mm.engine import RunConfigError
-from step_mm.utils import close_dist, init_cpu_dist
+from step_mm.utils import (add_runner_args, close_dist, init_cpu_dist,
+                           parse_runner_args, set_work_dir)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -57,21 +56,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--deterministic',
         action='store_true',
         help='deterministic algorithms where the backend has them')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, key=value (e.g. '
-        'train_dataloader.dataset.data_root=DIR); lists as key="[a,b]"')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    add_runner_args(
+        parser, 'train_dataloader.dataset.data_root=DIR',
+        '; lists as key="[a,b]"')
+    return parse_runner_args(parser, argv)
 
 
 def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -83,12 +71,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
         if ckpt is not None and ckpt.get('save_best'):
             ckpt.save_best = None
 
-    # work dir: command line > config > work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.work_dir, args.config)
 
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')

@@ -61,36 +61,24 @@ def main(argv=None):
     args = parse_args(argv)
     import step_mm  # noqa: F401  (registers STEP into mmaction2)
     from step_mm.apis import init_gait_model, predict_video
-    from step_mm.video import (MediaPipePoseEstimator, MMPosePoseEstimator,
-                               WholeFrameDetector)
+    from step_mm.video import WholeFrameDetector
+    from step_mm.video.cli import pose_backend_cfg
     if not args.checkpoint and not args.random_init:
         raise SystemExit('pass --checkpoint (a trained STEP model) or '
                          '--random-init')
     model = init_gait_model(args.config, args.checkpoint, args.device)
-    if args.pose_backend == 'mmpose':
-        backend = MMPosePoseEstimator(
-            args.pose2d_config,
-            args.pose2d_checkpoint,
-            args.lifter_config,
-            args.lifter_checkpoint,
-            device=args.device,
-            random_init=args.random_init,
-            pose2d_cfg_options=args.pose2d_cfg_options,
-            lifter_cfg_options=args.lifter_cfg_options)
-    else:
-        backend = MediaPipePoseEstimator(workers=args.workers)
-    try:
-        result = predict_video(
-            model,
-            args.video,
-            args.out_dir,
-            pose_backend=backend,
-            detector=WholeFrameDetector() if args.whole_frame else None,
-            detect_every=1 if args.whole_frame else args.detect_every,
-            follow_pose=not args.whole_frame,
-            fps=args.fps)
-    finally:
-        backend.close()
+    backend = pose_backend_cfg(args, 'pose2d_config', 'lifter_config',
+                               'random_init', 'pose2d_cfg_options',
+                               'lifter_cfg_options')
+    result = predict_video(
+        model,
+        args.video,
+        args.out_dir,
+        pose_backend=backend,  # built, and closed, by predict_video
+        detector=WholeFrameDetector() if args.whole_frame else None,
+        detect_every=1 if args.whole_frame else args.detect_every,
+        follow_pose=not args.whole_frame,
+        fps=args.fps)
     print(json.dumps(result.to_dict()['tracks'], indent=1))
     print(f'wrote {result.json_file}, {result.video_file}')
     return result

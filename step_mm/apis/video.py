@@ -198,7 +198,7 @@ def _gait_pieces(track, backend, fps: float, max_gap: int,
 
 def inference_video(model: nn.Module,
                     video: str,
-                    pose_backend: Union[str, object] = 'mediapipe',
+                    pose_backend: Union[str, dict, object] = 'mediapipe',
                     detector=None,
                     detect_every: Optional[int] = None,
                     fps: Optional[float] = None,
@@ -216,8 +216,11 @@ def inference_video(model: nn.Module,
         model (nn.Module): A STEP model from
             :func:`step_mm.apis.init_gait_model`.
         video (str): Video file (anything OpenCV reads).
-        pose_backend (str | object): ``'mediapipe'``, ``'mmpose'`` or a
-            built backend (:func:`build_pose_backend`). Defaults to
+        pose_backend (str | dict | object): ``'mediapipe'``, ``'mmpose'``,
+            a dict of :func:`build_pose_backend`'s arguments with the name
+            as ``type`` (e.g. ``dict(type='mediapipe', workers=2)``) or a
+            built backend. A backend built here from a name or a dict is
+            closed here; a built one is left to its owner. Defaults to
             ``'mediapipe'``.
         detector (callable, optional): ``detector(frame) -> (boxes,
             scores)``. Defaults to
@@ -249,11 +252,15 @@ def inference_video(model: nn.Module,
     from step_mm.video.detection import HOGPersonDetector
     from step_mm.video.pipeline import track_poses, video_info
     info = video_info(video, fps)
+    own_backend = isinstance(pose_backend, (str, dict))
+    if isinstance(pose_backend, dict):
+        cfg = dict(pose_backend)
+        backend = build_pose_backend(cfg.pop('type'), **cfg)
+    else:
+        backend = build_pose_backend(pose_backend) if own_backend \
+            else pose_backend
     backend_name = pose_backend if isinstance(pose_backend, str) else \
-        getattr(pose_backend, 'name', type(pose_backend).__name__)
-    own_backend = isinstance(pose_backend, str)
-    backend = build_pose_backend(pose_backend) if own_backend \
-        else pose_backend
+        getattr(backend, 'name', type(backend).__name__)
     if detector is None:
         detector = HOGPersonDetector(motion_gate=True, min_height=min_height)
     if detect_every is None:

@@ -8,7 +8,7 @@ import os.path as osp
 import sys
 
 __all__ = ['VIDEO_EXTENSIONS', 'is_video', 'add_video_arguments',
-           'predict_video_cli']
+           'pose_backend_cfg', 'predict_video_cli']
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
                     '.mpeg', '.wmv')
@@ -78,6 +78,27 @@ def _summary(result) -> str:
     return '\n'.join(lines)
 
 
+def pose_backend_cfg(args, *mmpose_options: str) -> dict:
+    """The pose backend chosen on a command line, as a dict for
+    :func:`step_mm.apis.inference_video` (which builds and closes it).
+
+    Args:
+        args (argparse.Namespace): With ``pose_backend``, ``workers`` and,
+            for ``mmpose``, ``pose2d_checkpoint``, ``lifter_checkpoint``,
+            ``device`` and every name in ``mmpose_options``.
+        *mmpose_options (str): More :class:`MMPosePoseEstimator` arguments
+            taken from ``args`` (e.g. ``'pose2d_config'``).
+
+    Returns:
+        dict: ``type`` and the backend's arguments.
+    """
+    if args.pose_backend == 'mmpose':
+        keys = ('pose2d_checkpoint', 'lifter_checkpoint', 'device',
+                *mmpose_options)
+        return dict(type='mmpose', **{k: getattr(args, k) for k in keys})
+    return dict(type='mediapipe', workers=args.workers)
+
+
 def predict_video_cli(args) -> int:
     """Run ``step-mm predict`` on a video; returns the exit status."""
     from step_mm.apis import init_gait_model, predict_video
@@ -92,28 +113,16 @@ def predict_video_cli(args) -> int:
         from step_mm.video.pipeline import video_info
         video_info(args.file, args.fps)  # a bad video fails before loading
         model = init_gait_model(args.config, args.checkpoint, args.device)
-        if args.pose_backend == 'mmpose':
-            from step_mm.video.mmpose_backend import MMPosePoseEstimator
-            backend = MMPosePoseEstimator(
-                pose2d_checkpoint=args.pose2d_checkpoint,
-                lifter_checkpoint=args.lifter_checkpoint,
-                device=args.device)
-        else:
-            from step_mm.apis import build_pose_backend
-            backend = build_pose_backend('mediapipe', workers=args.workers)
-        try:
-            result = predict_video(
-                model,
-                args.file,
-                args.out_dir,
-                write_video=not args.no_video,
-                pose_backend=backend,
-                detect_every=args.detect_every,
-                fps=args.fps,
-                stride=args.stride,
-                max_frames=args.max_frames)
-        finally:
-            backend.close()
+        result = predict_video(
+            model,
+            args.file,
+            args.out_dir,
+            write_video=not args.no_video,
+            pose_backend=pose_backend_cfg(args),  # built, closed there
+            detect_every=args.detect_every,
+            fps=args.fps,
+            stride=args.stride,
+            max_frames=args.max_frames)
     except (ValueError, FileNotFoundError, ImportError,
             ModelUnavailableError) as e:
         print(f'step-mm: {e}', file=sys.stderr)

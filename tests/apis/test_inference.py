@@ -1,5 +1,4 @@
 # Copyright (c) step_mm contributors. All rights reserved.
-import importlib.util
 import os.path as osp
 import time
 
@@ -15,17 +14,11 @@ from step_mm.apis import (CheckpointMismatchError, GaitResult,
                           split_at_discontinuities)
 from step_mm.datasets import EGAIT_CLASSES, load_gait_files
 from step_mm.datasets.transforms import resample_frames
-from step_mm.testing import make_fake_gait
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from step_mm.testing import load_script, make_fake_gait
 
 
 def _test_tool():
-    spec = importlib.util.spec_from_file_location(
-        'step_tools_test', osp.join(REPO, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/test.py', 'step_tools_test')
 
 
 def tool_predictions(cfg_file, ckpt, tmp_path) -> dict:

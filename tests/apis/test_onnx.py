@@ -1,5 +1,4 @@
 # Copyright (c) step_mm contributors. All rights reserved.
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -7,22 +6,15 @@ import pytest
 
 from step_mm.apis import init_gait_model
 from step_mm.datasets import EGAIT_CLASSES, load_gait_files
-from step_mm.testing import make_fake_gait
+from step_mm.testing import load_script, make_fake_gait
 
 pytest.importorskip('onnx')
 ort = pytest.importorskip('onnxruntime')
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 @pytest.fixture(scope='module')
 def exporter():
-    spec = importlib.util.spec_from_file_location(
-        'export_onnx_step',
-        osp.join(REPO, 'tools', 'deployment', 'export_onnx_step.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('tools/deployment/export_onnx_step.py')
 
 
 def test_export_tiny_matches_pytorch(exporter, tiny_step, tmp_path, capsys):

@@ -1,12 +1,13 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """The mmpose backend (top-down 2D + VideoPose3D) end to end, through the
 demo script, with models built from the real mmpose configs."""
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
+
+from step_mm.testing import load_script
 
 cv2 = pytest.importorskip('cv2')
 pytest.importorskip('mmpose.apis')
@@ -26,10 +27,7 @@ FAST_2D = [
 
 @pytest.fixture(scope='module')
 def demo():
-    spec = importlib.util.spec_from_file_location('demo_gait_video', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DEMO)
 
 
 @pytest.fixture(scope='module')

@@ -1,20 +1,13 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """``benchmarks/egait_features.py`` on the generated tiny E-Gait."""
-import importlib.util
-import os.path as osp
-
 import numpy as np
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from step_mm.testing import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        'egait_features', osp.join(REPO, 'benchmarks', 'egait_features.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/egait_features.py')
 
 
 def test_feature_sets_match_the_pipeline(tiny_egait):

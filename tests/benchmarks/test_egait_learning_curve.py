@@ -1,22 +1,15 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """``benchmarks/egait_learning_curve.py``: the fit and a tiny real run."""
-import importlib.util
 import json
-import os.path as osp
 
 import numpy as np
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from step_mm.testing import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        'egait_learning_curve',
-        osp.join(REPO, 'benchmarks', 'egait_learning_curve.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/egait_learning_curve.py')
 
 
 def test_fit_doubling_recovers_a_log_linear_curve():

@@ -1,6 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """``benchmarks/egait_robustness.py``: a smoke run on the tiny set."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -8,18 +7,15 @@ import os.path as osp
 import numpy as np
 import pytest
 
+from step_mm.testing import load_script
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STEP = osp.join(REPO, 'configs', 'step',
                 'step_stgcn-aff_1xb8-joint-t75-12e_egait-keypoint-3d.py')
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        'egait_robustness',
-        osp.join(REPO, 'benchmarks', 'egait_robustness.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/egait_robustness.py')
 
 
 def test_run_metrics_on_known_predictions():
@@ -28,6 +24,13 @@ def test_run_metrics_on_known_predictions():
     assert m['top1'] == 0.75
     assert m['mean_class'] == pytest.approx((1.0 + 0.5) / 2)  # 2 present
     assert m['hist'] == [3, 1, 0, 0] and m['num'] == 4
+
+
+def test_help_lists_the_perturbations(capsys):
+    with pytest.raises(SystemExit) as e:
+        _script().parse_args(['--help'])
+    assert e.value.code == 0
+    assert 'jitter_1%,' in ' '.join(capsys.readouterr().out.split())
 
 
 def test_smoke_run_trains_once_reuses_checkpoints_and_resumes(

@@ -1,22 +1,18 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """``benchmarks/egait_sklearn.py``: a separable problem, then the tiny set."""
-import importlib.util
 import json
 import os.path as osp
 
 import numpy as np
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from step_mm.testing import load_script
+
 MODELS = ('logreg', 'svm', 'rf', 'hgb')
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        'egait_sklearn', osp.join(REPO, 'benchmarks', 'egait_sklearn.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/egait_sklearn.py')
 
 
 def _separable(n=160, dim=6, seed=0):

@@ -1,6 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """``benchmarks/egait_tune.py``: the candidates, the budget rule, the pick."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -8,15 +7,13 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
+from step_mm.testing import load_script
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location(
-        'egait_tune', osp.join(REPO, 'benchmarks', 'egait_tune.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/egait_tune.py')
 
 
 def test_candidates_change_what_they_say():

@@ -1,6 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """The benchmark table on hand-made runs, and its command (--table-only)."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -9,8 +8,8 @@ import pytest
 from step_mm.evaluation.benchmark_table import (benchmark_table,
                                                 per_class_recall,
                                                 table_markdown)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from step_mm.testing import load_script
+from step_mm.testing.scripts import REPO
 
 
 def _runs(model, top1, cm=None, time=10.):
@@ -57,15 +56,12 @@ def test_table_pairs_step_with_every_row():
 
 
 def _command():
-    spec = importlib.util.spec_from_file_location(
-        'egait_table', osp.join(REPO, 'benchmarks', 'egait_table.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script('benchmarks/egait_table.py')
 
 
-def test_command_builds_the_table_from_results(tmp_path, capsys):
-    mod = _command()
+def _write_results(tmp_path):
+    """The three results files of the command, and a README with its
+    markers; returns the README."""
     table_dir = tmp_path / 'egait_table'
     (table_dir / 'ntu').mkdir(parents=True)
     runs = (_runs('step', [0.7, 0.8, 0.75], CM) +
@@ -80,6 +76,12 @@ def test_command_builds_the_table_from_results(tmp_path, capsys):
     readme = tmp_path / 'README.md'
     readme.write_text('# x\n<!-- egait_table_random:start -->\nSTALE\n'
                       '<!-- egait_table_random:end -->\ntail\n')
+    return readme
+
+
+def test_command_builds_the_table_from_results(tmp_path, capsys):
+    mod = _command()
+    readme = _write_results(tmp_path)
     result = mod.main([
         '--table-only', '--out-dir', str(tmp_path), '--readmes', str(readme)
     ])
@@ -91,6 +93,32 @@ def test_command_builds_the_table_from_results(tmp_path, capsys):
     assert 'STALE' not in text and text.endswith('tail\n')
     assert '| stgcn_ntu |' in text and 'Benchmark wall time' in text
     assert osp.isfile(tmp_path / 'egait_table_random.md')
+
+
+def test_command_runs_each_benchmark_once_with_progress(tmp_path,
+                                                       monkeypatch):
+    import mmengine.utils
+    mod = _command()
+    readme = _write_results(tmp_path)
+    ran, bars = [], []
+
+    class Bar:  # mmengine's ProgressBar, counted
+
+        def __init__(self, task_num):
+            bars.append([task_num, 0])
+
+        def update(self):
+            bars[-1][1] += 1
+
+    monkeypatch.setattr(mmengine.utils, 'ProgressBar', Bar)
+    monkeypatch.setattr(mod, 'run_step',
+                        lambda argv, env: ran.append(argv[1:3]) or 2.)
+    result = mod.main(['--out-dir', str(tmp_path), '--readmes', str(readme)])
+    assert [osp.basename(a[0]) for a in ran] == [
+        'egait_protocol.py', 'egait_protocol.py', 'egait_sklearn.py'
+    ]  # deep models, the NTU row, scikit-learn
+    assert bars == [[3, 3]]  # one step of the bar per benchmark
+    assert result['meta']['wall_s'] == dict(deep=2., ntu=2., sklearn=2.)
 
 
 def test_command_needs_the_markers_before_training(tmp_path):

@@ -1,7 +1,6 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """The dump readers, score fusion and the benchmark's bookkeeping."""
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -13,16 +12,13 @@ import numpy as np
 import pytest
 import torch
 
+from step_mm.testing import load_script
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def _load(rel):
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(rel))[0] + '_under_test',
-        osp.join(REPO, rel))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(rel, osp.splitext(osp.basename(rel))[0] + '_under_test')
 
 
 cm_tool = _load('tools/analysis_tools/confusion_matrix.py')
@@ -214,33 +210,12 @@ def test_fused_runs_and_summary(tmp_path):
     joint = _write_dump(tmp_path / 'j.pkl', NAMES, JOINT, LABELS)
     bone = _write_dump(tmp_path / 'b.pkl', NAMES, BONE, LABELS)
     runs = [
-        dict(
-            config='a-joint.py',
-            model='stgcn',
-            fold=0,
-            seed=0,
-            top1=4 / 6,
-            mean_class=0.75,
-            best_epoch=3,
-            train_time_s=10.),
-        dict(
-            config='a-bone.py',
-            model='stgcn_bone',
-            fold=0,
-            seed=0,
-            top1=0.5,
-            mean_class=0.5,
-            best_epoch=2,
-            train_time_s=12.),
-        dict(
-            config='a-joint.py',
-            model='stgcn',
-            fold=1,
-            seed=0,
-            top1=0.5,
-            mean_class=0.25,
-            best_epoch=1,
-            train_time_s=8.),
+        dict(config=config, model=model, fold=fold, seed=0, top1=top1,
+             mean_class=mean_class, best_epoch=epoch, train_time_s=time_s)
+        for config, model, fold, top1, mean_class, epoch, time_s in (
+            ('a-joint.py', 'stgcn', 0, 4 / 6, 0.75, 3, 10.),
+            ('a-bone.py', 'stgcn_bone', 0, 0.5, 0.5, 2, 12.),
+            ('a-joint.py', 'stgcn', 1, 0.5, 0.25, 1, 8.))
     ]
     dumps = {('a-joint.py', 0, 0): joint, ('a-bone.py', 0, 0): bone}
     fused = bench.fused_runs(runs, dumps)

@@ -1,6 +1,5 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 import glob
-import importlib.util
 import os
 import os.path as osp
 import re
@@ -15,7 +14,7 @@ from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config
 
 from step_mm.datasets import EGAIT_CLASSES, read_h5_arrays, write_gait_h5
-from step_mm.testing import make_fake_gait
+from step_mm.testing import load_script, make_fake_gait
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GEN_CONFIG = sorted(
@@ -27,17 +26,9 @@ STEP_CONFIGS = sorted(
     glob.glob(osp.join(REPO, 'configs', 'step', 'step_*egait*.py')))
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope='module')
 def tools():
-    return _load('generate_gaits', osp.join(REPO, 'tools',
-                                            'generate_gaits.py'))
+    return load_script('tools/generate_gaits.py')
 
 
 @pytest.fixture(scope='module')
@@ -176,9 +167,7 @@ def test_failed_write_replaces_neither_file(tools, tiny_egait, tmp_path,
 
 def test_visualize_gaits(tmp_path, monkeypatch):
     from PIL import Image
-    vis = _load('visualize_gaits',
-                osp.join(REPO, 'tools', 'analysis_tools',
-                         'visualize_gaits.py'))
+    vis = load_script('tools/analysis_tools/visualize_gaits.py')
     rng = np.random.default_rng(0)
     real = str(tmp_path / 'features.h5')
     gen = str(tmp_path / 'gen.h5')
@@ -215,8 +204,7 @@ def test_visualize_gaits(tmp_path, monkeypatch):
 @pytest.mark.skipif(not STEP_CONFIGS, reason='no STEP config yet')
 def test_augmentation_never_leaks_into_val_or_test(tiny_egait, generated,
                                                    tmp_path):
-    bench = _load('stepgen_augment',
-                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    bench = load_script('benchmarks/stepgen_augment.py')
     gen_dir, feat, _ = generated
     gen_keys = set(read_h5_arrays(feat))
     kw = dict(num_folds=5, data_root=tiny_egait)
@@ -254,8 +242,7 @@ def test_augmentation_never_leaks_into_val_or_test(tiny_egait, generated,
 
 @pytest.mark.parametrize('recipe', ['mix_crop', 'posterior'])
 def test_augment_recipes_write_loadable_gaits(tmp_path, recipe):
-    bench = _load('stepgen_augment',
-                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    bench = load_script('benchmarks/stepgen_augment.py')
     gcfg = Config.fromfile(GEN_CONFIG)
     model = MODELS.build(gcfg.model)
     rng = np.random.default_rng(0)
@@ -284,8 +271,7 @@ def test_augment_recipes_write_loadable_gaits(tmp_path, recipe):
 
 
 def test_augment_summary_and_readme_block(tmp_path):
-    bench = _load('stepgen_augment',
-                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    bench = load_script('benchmarks/stepgen_augment.py')
     gen = dict(top1=0.6, tstr_top1=0.4, fgd=2.0, fgd_vs_train=1.5,
                bone_drift=0.01, foot_slide=0.7, motion=0.02, fidelity=0.5)
     runs = [
@@ -322,8 +308,7 @@ def test_augment_summary_and_readme_block(tmp_path):
 
 
 def test_augment_realism_stats_diversity_and_coverage():
-    bench = _load('stepgen_augment',
-                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    bench = load_script('benchmarks/stepgen_augment.py')
     rng = np.random.default_rng(0)
     real = [make_fake_gait(40, k % 4, rng).reshape(40, 16, 3)
             for k in range(16)]
@@ -356,8 +341,7 @@ def test_benchmark_checkpoints_are_written_atomically(tmp_path):
     from mmaction.registry import HOOKS
 
     from step_mm.engine.hooks import SafeCheckpointHook
-    bench = _load('stepgen_augment',
-                  osp.join(REPO, 'benchmarks', 'stepgen_augment.py'))
+    bench = load_script('benchmarks/stepgen_augment.py')
     cfgs = [bench.build_stepgen_cfg(GEN_CONFIG, 1, 0, str(tmp_path))]
     if STEP_CONFIGS:
         cfgs.append(bench.build_step_cfg(STEP_CONFIGS[0], 1, 0,

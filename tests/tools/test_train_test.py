@@ -1,12 +1,13 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """tools/train.py -> tools/test.py --dump -> analysis tools, on tiny data."""
 import glob
-import importlib.util
 import os.path as osp
 import pickle
 
 import numpy as np
 import pytest
+
+from step_mm.testing import load_script
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STEP = glob.glob(
@@ -14,12 +15,7 @@ STEP = glob.glob(
 
 
 def _tool(name):
-    path = osp.join(REPO, 'tools', *name.split('/')) + '.py'
-    spec = importlib.util.spec_from_file_location(
-        'tool_' + name.replace('/', '_'), path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(f'tools/{name}.py', 'tool_' + name.replace('/', '_'))
 
 
 def _data_options(root):
