@@ -279,19 +279,38 @@ def _dataset_like(template: dict, **kw) -> dict:
     return ds
 
 
-def realism_stats(gaits, labels, real=None) -> Dict[str, float]:
-    """Mean bone drift, foot slide, motion and within-class diversity
-    (averaged over classes) of a set; with ``real`` gaits, also the share of
-    them the set covers (mode collapse, :func:`coverage`)."""
-    stats = dict(
+def realism_stats(gaits) -> Dict[str, float]:
+    return dict(
         bone_drift=float(np.mean(bone_length_drift(gaits))),
         foot_slide=float(np.mean(foot_slide(gaits))),
-        motion=float(np.mean(motion_amplitude(gaits))),
-        diversity=float(
-            np.mean(list(within_class_diversity(gaits, labels).values()))))
-    if real is not None:
-        stats['coverage'] = coverage(real, gaits)
-    return stats
+        motion=float(np.mean(motion_amplitude(gaits))))
+
+
+def diversity_stats(generated: List[dict], real: tuple,
+                    loop_to: Optional[int] = None) -> Dict[str, float]:
+    """Within-class diversity (:func:`within_class_diversity`, averaged
+    over classes) of the generated gaits and of the real train gaits in the
+    same form: looped to ``loop_to`` frames (as STEP-Gen learns them) when
+    the generated gaits are the model's full-length samples, as they are
+    otherwise (cut to real lengths)."""
+    from step_mm.datasets.transforms import GaitToLength
+    real_gaits, real_labels = real
+    if loop_to:
+        loop = GaitToLength(clip_len=loop_to, pad_mode='loop',
+                            test_mode=True)
+        real_gaits = [
+            loop.transform(dict(keypoint=g[None]))['keypoint'][0]
+            for g in real_gaits
+        ]
+
+    def mean_div(gaits, labels):
+        return float(
+            np.mean(list(within_class_diversity(gaits, labels).values())))
+
+    return dict(
+        diversity=mean_div([g['joints'] for g in generated],
+                           [g['label'] for g in generated]),
+        real_diversity=mean_div(real_gaits, real_labels))
 
 
 def real_train_set(step_cfg) -> tuple:
@@ -439,7 +458,7 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
     rec['real_only'] = dict(top1=_top1(metrics), val_top1=val_real,
                             seconds=round(time.time() - t0, 1))
     rec['real_reference'] = dict(
-        fgd=frechet_distance(f_train, f_test), **realism_stats(*real))
+        fgd=frechet_distance(f_train, f_test), **realism_stats(real[0]))
     print(f'[fold {fold} seed {seed}] real_only top1 '
           f"{rec['real_only']['top1']:.4f}", flush=True)
 
@@ -457,14 +476,15 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
         gen_dir = osp.join(vdir, 'generated' + suffix)
         generated = generate(gcfg, model, gen_dir, args.num_per_class, seed,
                              args.recipe, real)
+        loop_to = (model.decoder.num_frames
+                   if args.recipe in ('mix', 'pretrain') else None)
         del model
         gen_keys = [g['key'] for g in generated]
         gen_gaits = [g['joints'] for g in generated]
         res = dict(num_generated=len(gen_keys),
                    stepgen_train_seconds=round(t_gen_train, 1))
-        res.update(
-            realism_stats(gen_gaits, [g['label'] for g in generated],
-                          real=real[0]))
+        res.update(realism_stats(gen_gaits))
+        res.update(diversity_stats(generated, real, loop_to))
         f_gen, p_gen, y_gen = extract(
             judge,
             _dataset_like(test_tpl, data_root=gen_dir,
@@ -473,6 +493,9 @@ def run_one(args, fold: int, seed: int, gen_configs: Dict[str, str],
                           protocol='all', subset='test'))
         res['fgd'] = frechet_distance(f_gen, f_test)
         res['fgd_vs_train'] = frechet_distance(f_gen, f_train)
+        # mode collapse: the share of real train gaits with a generated
+        # one nearby, in the same feature space
+        res['coverage'] = coverage(f_train, f_gen)
         res['fidelity'] = float((p_gen == y_gen).mean())
 
         tcfg = build_step_cfg(step_config, fold, seed,
@@ -528,8 +551,8 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
         if all(x.get('val_top1') is not None for x in rows):
             out['val_top1_mean'], out['val_top1_std'] = _mean_std(
                 [x['val_top1'] for x in rows])
-        realism = [k for k in ('bone_drift', 'foot_slide', 'motion',
-                               'diversity') if all(k in x for x in ref)]
+        realism = [k for k in ('bone_drift', 'foot_slide', 'motion')
+                   if all(k in x for x in ref)]
         if variant == 'real_only':
             out['fgd_real_vs_real'] = _mean_std([x['fgd'] for x in ref])[0]
             for key in realism:
@@ -549,8 +572,9 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
                     losses=int(sum(g < 0 for g in gain)))
             for key in ['fgd', 'fgd_vs_train', 'fidelity'] + realism:
                 out[key] = _mean_std([x[key] for x in rows])[0]
-            if all('coverage' in x for x in rows):
-                out['coverage'] = _mean_std([x['coverage'] for x in rows])[0]
+            for key in ('diversity', 'real_diversity', 'coverage'):
+                if all(key in x for x in rows):
+                    out[key] = _mean_std([x[key] for x in rows])[0]
             out['fgd_real_vs_real'] = _mean_std([x['fgd'] for x in ref])[0]
             for key in realism:
                 out[f'real_{key}'] = _mean_std([x[key] for x in ref])[0]
@@ -569,7 +593,7 @@ def markdown(summary: dict, settings: dict) -> str:
         f"({settings['date']}).", '',
         '| variant | STEP top-1 (mean ± std) | best val top-1 | TSTR top-1 | '
         'FGD (real vs real) | bone drift | foot slide (m/s) | motion (m) | '
-        'diversity (m) | coverage | fidelity | runs |',
+        'diversity, m (real) | coverage | fidelity | runs |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|'
     ]
 
@@ -586,7 +610,7 @@ def markdown(summary: dict, settings: dict) -> str:
                 f" | {s['bone_drift']:.4f} (real) | "
                 f"{s['foot_slide']:.3f} (real) | "
                 f"{s.get('motion', float('nan')):.4f} (real) | "
-                f"{opt(s, 'diversity', '.4f', ' (real)')} | - | - | "
+                '- | - | - | '
                 f"{s['n_runs']} |")
         else:
             lines.append(
@@ -594,7 +618,9 @@ def markdown(summary: dict, settings: dict) -> str:
                 f"{s['fgd']:.3g} ({s['fgd_real_vs_real']:.3g}) | "
                 f"{s['bone_drift']:.4f} | {s['foot_slide']:.3f} | "
                 f"{s.get('motion', float('nan')):.4f} | "
-                f"{opt(s, 'diversity', '.4f')} | {opt(s, 'coverage', '.2f')} | "
+                f"{opt(s, 'diversity', '.4f')} "
+                f"({opt(s, 'real_diversity', '.4f')}) | "
+                f"{opt(s, 'coverage', '.2f')} | "
                 f"{100 * s['fidelity']:.1f} | {s['n_runs']} |")
     return '\n'.join(lines)
 

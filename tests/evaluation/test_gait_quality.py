@@ -151,12 +151,23 @@ def test_within_class_diversity_and_coverage():
     assert within_class_diversity(gaits[:5], [0, 0, 1, 1, 3]).keys() == {0, 1}
     with pytest.raises(ValueError, match='labels'):
         within_class_diversity(gaits, labels[:3])
-    # coverage: a copy covers all; a collapse onto one gait covers little
-    assert coverage(gaits, gaits.copy(), k=3) == 1.0
-    collapsed = np.repeat(gaits[:1], 24, 0)
-    assert coverage(gaits, collapsed, k=3) <= 4 / 24
-    # far-away noise covers nothing
-    noise = np.random.default_rng(0).normal(size=(24, 40, 16, 3))
-    assert coverage(gaits, noise, k=3) == 0.0
+
+
+def test_coverage():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(200, 6))
+    # a copy covers all, so does a larger sample of the same distribution
+    assert coverage(real, real.copy()) == 1.0
+    assert coverage(real, rng.normal(size=(2000, 6))) > 0.9
+    # a collapse onto one mode covers little, far-away samples nothing
+    assert coverage(real, np.repeat(real[:1], 500, 0)) < 0.1
+    assert coverage(real, rng.normal(size=(500, 6)) * 0.1 + 5) == 0.0
+    # half the modes: about half covered
+    two = np.concatenate([rng.normal(size=(100, 6)) - 4,
+                          rng.normal(size=(100, 6)) + 4])
+    half = coverage(two, rng.normal(size=(300, 6)) + 4)
+    assert 0.4 <= half <= 0.55
     with pytest.raises(ValueError, match='more than k'):
-        coverage(gaits[:3], gaits, k=3)
+        coverage(real[:5], real, k=5)
+    with pytest.raises(ValueError, match='same D'):
+        coverage(real, real[:, :3])

@@ -307,32 +307,35 @@ def test_augment_summary_and_readme_block(tmp_path):
     assert '| - | - |' in table
 
 
-def test_augment_realism_stats_diversity_and_coverage():
+def test_augment_diversity_stats():
     bench = load_script('benchmarks/stepgen_augment.py')
     rng = np.random.default_rng(0)
-    real = [make_fake_gait(40, k % 4, rng).reshape(40, 16, 3)
-            for k in range(16)]
-    labels = np.arange(16) % 4
-    ref = bench.realism_stats(real, labels)
-    assert 'coverage' not in ref and ref['diversity'] > 0
-    copy = bench.realism_stats([g.copy() for g in real], labels, real=real)
-    assert copy['diversity'] == pytest.approx(ref['diversity'])
-    assert copy['coverage'] == 1.0
-    collapsed = bench.realism_stats([real[0]] * 16, labels, real=real)
+    real = ([make_fake_gait(n, k % 4, rng).reshape(n, 16, 3)
+             for k, n in enumerate(range(24, 40))], np.arange(16) % 4)
+    copy = [dict(joints=g.copy(), label=int(y)) for g, y in zip(*real)]
+    stats = bench.diversity_stats(copy, real)
+    assert stats['diversity'] > 0
+    assert stats['diversity'] == pytest.approx(stats['real_diversity'])
+    # full-length samples are compared with real gaits looped as in training
+    looped = bench.diversity_stats(copy, real, loop_to=75)
+    assert looped['real_diversity'] != pytest.approx(stats['real_diversity'])
+    collapsed = bench.diversity_stats([copy[0]] * 4 + copy[1:2] * 4, real)
     assert collapsed['diversity'] == pytest.approx(0, abs=1e-6)
-    assert collapsed['coverage'] < 0.5
     gen = dict(top1=0.6, tstr_top1=0.4, fgd=2.0, fgd_vs_train=1.5,
-               fidelity=0.5, **copy)
+               fidelity=0.5, bone_drift=0.01, foot_slide=0.7, motion=0.02,
+               coverage=0.75, **stats)
     runs = [dict(fold=0, seed=0, real_only=dict(top1=0.5),
-                 real_reference=dict(fgd=1.0, **ref),
+                 real_reference=dict(fgd=1.0, bone_drift=0.006,
+                                     foot_slide=0.6, motion=0.03),
                  stepgen_push_pull=gen)]
     summary = bench.summarize(runs, ['real_only', 'stepgen_push_pull'])
     row = summary['stepgen_push_pull']
-    assert row['coverage'] == 1.0
-    assert row['real_diversity'] == pytest.approx(ref['diversity'])
+    assert row['coverage'] == 0.75
+    assert row['real_diversity'] == pytest.approx(stats['real_diversity'])
     table = bench.markdown(summary, dict(num_folds=10, folds=[0], seeds=[0],
                                          num_per_class=4, date='today'))
-    assert f"| {row['diversity']:.4f} | 1.00 |" in table
+    assert (f"| {row['diversity']:.4f} ({row['real_diversity']:.4f}) | "
+            '0.75 |') in table
 
 
 def test_benchmark_checkpoints_are_written_atomically(tmp_path):

@@ -260,36 +260,45 @@ def within_class_diversity(gaits: GaitsLike,
     return out
 
 
-def coverage(real: GaitsLike,
-             generated: GaitsLike,
-             k: int = 5,
-             num_frames: int = 32) -> float:
-    """Share of real gaits with a generated gait in their neighbourhood.
+def coverage(real_feats: np.ndarray,
+             gen_feats: np.ndarray,
+             k: int = 5) -> float:
+    """Share of real samples with a generated one in their neighbourhood.
 
     The coverage of Naeem et al. (ICML 2020, "Reliable fidelity and
-    diversity metrics for generative models") on :func:`aligned_distances`:
-    a real gait is covered when some generated gait is closer to it than
-    its ``k``-th nearest real neighbour. A generator that collapses onto a
-    few modes covers little of the real set, however realistic each of
-    its gaits is; a copy of the real set covers all of it (1.0).
+    diversity metrics for generative models"): a real sample is covered
+    when some generated sample is closer to it (Euclidean, in a feature
+    space, e.g. the one :func:`frechet_distance` is computed in) than its
+    ``k``-th nearest real neighbour. A generator that collapses onto a few
+    modes covers little of the real set, however realistic each of its
+    samples is; a copy of the real set covers all of it (1.0).
 
     Args:
-        real: ``N > k`` real gaits.
-        generated: Generated gaits.
+        real_feats (np.ndarray): ``(N, D)`` with ``N > k``.
+        gen_feats (np.ndarray): ``(M, D)``.
         k (int): Neighbourhood size. Defaults to 5.
-        num_frames (int): Common length. Defaults to 32.
 
     Returns:
         float: In ``[0, 1]``.
     """
-    d_real = aligned_distances(real, num_frames=num_frames)
-    if len(d_real) <= k:
-        raise ValueError(f'coverage: needs more than k={k} real gaits, got '
-                         f'{len(d_real)}')
-    # the k-th nearest neighbour, the gait itself (distance 0) excluded
-    radius = np.sort(d_real, axis=1)[:, k]
-    d_gen = aligned_distances(real, generated, num_frames=num_frames)
-    return float((d_gen.min(1) <= radius).mean())
+    a = np.asarray(real_feats, dtype=np.float64)
+    b = np.asarray(gen_feats, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError('coverage expects (N, D) feature sets with the '
+                         f'same D, got {a.shape} and {b.shape}')
+    if len(a) <= k:
+        raise ValueError(f'coverage: needs more than k={k} real samples, '
+                         f'got {len(a)}')
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError('coverage: features hold NaN/inf')
+
+    def dist(x, y):
+        sq = (x**2).sum(1)[:, None] + (y**2).sum(1)[None] - 2 * x @ y.T
+        return np.sqrt(np.clip(sq, 0, None))
+
+    # the k-th nearest neighbour, the sample itself (distance 0) excluded
+    radius = np.sort(dist(a, a), axis=1)[:, k]
+    return float((dist(a, b).min(1) <= radius).mean())
 
 
 @METRICS.register_module()
