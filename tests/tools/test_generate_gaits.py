@@ -388,3 +388,15 @@ def test_benchmark_checkpoints_are_written_atomically(tmp_path):
     for cfg in cfgs:
         hook = HOOKS.build(cfg.default_hooks.checkpoint)
         assert isinstance(hook, SafeCheckpointHook), type(hook)
+
+
+def test_augment_only_the_default_results_rewrite_the_readme(tmp_path):
+    bench = load_script('benchmarks/stepgen_augment.py')
+    assert bench.parse_args(['--folds', '0']).readme
+    default = osp.join(REPO, 'benchmarks', 'results', 'stepgen_random.json')
+    assert bench.parse_args(['--folds', '0', '--out', default]).readme
+    assert not bench.parse_args(
+        ['--folds', '0', '--out', str(tmp_path / 'x.json')]).readme
+    assert not bench.parse_args(['--quick']).readme
+    assert not bench.parse_args(['--folds', '0', '--recipe',
+                                 'posterior']).readme
