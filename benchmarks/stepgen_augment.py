@@ -665,7 +665,8 @@ def parse_args(argv=None):
                                          'stepgen_augment'))
     parser.add_argument('--out', default=None,
                         help='result JSON (default: benchmarks/results/'
-                        'stepgen_random[_quick].json)')
+                        'stepgen_random[_quick].json; only the default '
+                        'rewrites the README table)')
     parser.add_argument('--quick', action='store_true',
                         help='smoke test: fold 0, 2 STEP-Gen and 1 STEP '
                         'epochs, 8 gaits per class, no README update')
@@ -689,6 +690,10 @@ def parse_args(argv=None):
     name = 'stepgen_random' + (
         '' if args.recipe == 'mix' else f'_{args.recipe}') + (
             '_quick' if args.quick else '')
+    # the README's table is the default results file's
+    args.readme = not args.quick and args.recipe == 'mix' and (
+        args.out is None
+        or osp.abspath(args.out) == osp.join(RESULTS, f'{name}.json'))
     args.out = args.out or osp.join(RESULTS, f'{name}.json')
     return args
 
@@ -753,7 +758,7 @@ def main(argv=None):
     dump_json(result, args.out, indent=2)
     table = markdown(summary, settings)
     print(table)
-    if not args.quick and args.recipe == 'mix':
+    if args.readme:
         update_readme(table)
     print(f'wrote {args.out}')
     return result

@@ -7,7 +7,7 @@ loadable by ``EGaitDataset(data_root=DIR, features_file=...,
 labels_file=None)`` (labels from the keys) or with the labels file::
 
     python tools/generate_gaits.py CONFIG CKPT --num-per-class 1000 \
-        --out work_dirs/gen [--prior normal|reference] [--seed 0]
+        --out work_dirs/gen [--prior normal|reference|fitted] [--seed 0]
 
 Existing files are never replaced without ``--overwrite`` (the default
 suffix gives the official names, so ``--out`` at a copy of E-Gait would
@@ -41,9 +41,12 @@ def parse_args():
         help='gaits generated for each emotion')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
-        '--prior', choices=('normal', 'reference'), default='normal',
+        '--prior', choices=('normal', 'reference', 'fitted'), default=None,
         help="latent prior: 'normal' = N(0, I) (the training prior), "
-        "'reference' = N(-1.5, 3^2) as the STEP reference code samples")
+        "'reference' = N(-1.5, 3^2) as the STEP reference code samples, "
+        "'fitted' = per-emotion Gaussians fitted to the training gaits' "
+        "codes (FitLatentPriorHook); default: the config's "
+        'model.default_prior')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--batch-size', type=int, default=512, help='gaits per forward')
@@ -76,9 +79,18 @@ def main():
         cfg.merge_from_dict(args.cfg_options)
     t0 = time.time()
     model, class_names = load_generator(cfg, args.checkpoint, args.device)
+    prior = args.prior or getattr(model, 'default_prior', 'normal')
+    if prior == 'fitted':
+        missing = (~model.prior_fitted).nonzero().flatten().tolist()
+        if missing:
+            raise SystemExit(
+                f'tools/generate_gaits.py: {args.checkpoint}: no fitted latent '
+                f'prior for class(es) {missing} (it is fitted in training by '
+                'FitLatentPriorHook); pass --prior normal, or retrain with '
+                'the config')
     try:
         feat_path, label_path = generate_gait_files(
-            model, args.out, args.num_per_class, class_names, args.prior,
+            model, args.out, args.num_per_class, class_names, prior,
             args.seed, args.batch_size, args.suffix, args.num_frames,
             args.overwrite)
     except FileExistsError as e:

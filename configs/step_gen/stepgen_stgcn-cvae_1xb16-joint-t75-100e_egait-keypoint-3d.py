@@ -19,6 +19,10 @@ graph_cfg = dict(layout=egait_layout, mode='stgcn_spatial')
 model = dict(
     type='STEPGen',
     num_classes=num_classes,
+    # generate from per-emotion Gaussians fitted to the train gaits' codes
+    # (FitLatentPriorHook below): with this small KL weight the codes do not
+    # fill N(0, I), and N(0, I) samples move less and alike
+    default_prior='fitted',
     data_preprocessor=dict(type='ActionDataPreprocessor'),
     encoder=dict(
         type='STEPGenEncoder',
@@ -137,5 +141,8 @@ default_hooks = dict(
     # checkpoint too, so a crash while writing one never leaves none intact
     checkpoint=dict(type='SafeCheckpointHook', interval=25, save_best=None,
                     max_keep_ckpts=2))
+custom_hooks = [
+    dict(type='FitLatentPriorHook', interval=25, pipeline=val_pipeline)
+]
 # lr above is for 1 process x 16 gaits; --auto-scale-lr rescales it.
 auto_scale_lr = dict(enable=False, base_batch_size=16)

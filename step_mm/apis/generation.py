@@ -59,7 +59,7 @@ def generate_gait_files(model: torch.nn.Module,
                         out_dir: str,
                         num_per_class: int,
                         class_names: Sequence[str] = EGAIT_CLASSES,
-                        prior: str = 'normal',
+                        prior: Optional[str] = None,
                         seed: int = 0,
                         batch_size: int = 512,
                         suffix: str = '',
@@ -75,7 +75,8 @@ def generate_gait_files(model: torch.nn.Module,
         out_dir (str): Output folder.
         num_per_class (int): Gaits per class.
         class_names (Sequence[str]): Names of labels 0..K-1.
-        prior (str): ``'normal'`` or ``'reference'``.
+        prior (str, optional): ``'normal'``, ``'reference'`` or
+            ``'fitted'``; None (default) is the model's ``default_prior``.
         seed (int): Random seed. Defaults to 0.
         batch_size (int): Gaits per forward. Defaults to 512.
         suffix (str): File name suffix. Defaults to ``''``.

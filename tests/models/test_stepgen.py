@@ -112,7 +112,12 @@ def test_config_builds(config):
     cfg = Config.fromfile(config)
     model = MODELS.build(cfg.model)
     assert isinstance(model, STEPGen)
-    gen = model.generate([0, 1, 2, 3])
+    # the configs generate from the prior fitted in training
+    assert model.default_prior == 'fitted'
+    assert cfg.custom_hooks[0].type == 'FitLatentPriorHook'
+    with pytest.raises(ValueError, match='fit_prior'):
+        model.generate([0])
+    gen = model.generate([0, 1, 2, 3], prior='normal')
     assert gen.shape == (4, cfg.model.decoder.frames[-1], 16, 3)
     graph = cfg.model.encoder.graph_cfg
     assert graph['layout']['num_node'] == EGAIT_LAYOUT['num_node']
@@ -166,6 +171,10 @@ def test_predict_and_tensor_modes(tiny_egait):
     model.eval()
     assert data['inputs'].shape == (4, 1, 1, 75, 16, 3)
     labels = [int(d.gt_labels.item) for d in data['data_samples']]
+    # predict samples the configured (fitted) prior: unfitted, it says so
+    with pytest.raises(ValueError, match='fit_prior'):
+        model(**data, mode='predict')
+    model.fit_prior(data['inputs'].repeat(2, 1, 1, 1, 1, 1), labels * 2)
     out = model(**data, mode='predict')
     assert len(out) == 4
     for ds, k in zip(out, labels):
@@ -183,9 +192,12 @@ def test_predict_and_tensor_modes(tiny_egait):
 
 def test_generate_priors_and_seeding():
     model = MODELS.build(Config.fromfile(MAIN).model)
-    g1 = model.generate([0, 1], generator=torch.Generator().manual_seed(3))
-    g2 = model.generate([0, 1], generator=torch.Generator().manual_seed(3))
-    assert torch.equal(g1, g2)
+    for prior in ('normal', 'reference'):
+        g1 = model.generate([0, 1], prior=prior,
+                            generator=torch.Generator().manual_seed(3))
+        g2 = model.generate([0, 1], prior=prior,
+                            generator=torch.Generator().manual_seed(3))
+        assert torch.equal(g1, g2)
     z = model.sample_prior(4000, 'reference',
                            torch.Generator().manual_seed(0))
     assert float(z.mean()) == pytest.approx(-1.5, abs=0.05)
@@ -196,7 +208,7 @@ def test_generate_priors_and_seeding():
     model.generate([2], prior='reference')
     assert model.training  # mode restored
     with pytest.raises(ValueError, match='labels must lie'):
-        model.generate([4])
+        model.generate([4], prior='normal')
     with pytest.raises(ValueError, match='prior'):
         model.generate([0], prior='uniform')
     with pytest.raises(ValueError, match='gt_labels'):

@@ -31,10 +31,21 @@ def tools():
     return load_script('tools/generate_gaits.py')
 
 
+def _fitted_model():
+    """An untrained STEP-Gen of the config with its latent prior fitted to
+    fake gaits (as FitLatentPriorHook fits it in training)."""
+    model = MODELS.build(Config.fromfile(GEN_CONFIG).model)
+    rng = np.random.default_rng(0)
+    gaits = np.stack(
+        [make_fake_gait(75, k % 4, rng).reshape(75, 16, 3) for k in range(16)])
+    model.fit_prior(torch.from_numpy(gaits).float(), np.arange(16) % 4)
+    return model
+
+
 @pytest.fixture(scope='module')
 def generated(tools, tmp_path_factory):
     """Four gaits per class from an (untrained) STEP-Gen."""
-    model = MODELS.build(Config.fromfile(GEN_CONFIG).model)
+    model = _fitted_model()
     out = str(tmp_path_factory.mktemp('generated'))
     feat, labels = tools.generate_gait_files(
         model, out, 4, EGAIT_CLASSES, seed=0, batch_size=5)
@@ -108,7 +119,7 @@ def test_generate_cli_never_replaces_data_without_overwrite(
         tiny_egait, tmp_path):
     """``--out`` at a copy of E-Gait: refused in one line naming the file,
     nothing changed; ``--overwrite`` replaces both files."""
-    model = MODELS.build(Config.fromfile(GEN_CONFIG).model)
+    model = _fitted_model()
     ckpt = str(tmp_path / 'stepgen.pth')
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     data = str(tmp_path / 'egait_copy')
@@ -133,6 +144,31 @@ def test_generate_cli_never_replaces_data_without_overwrite(
     assert len(read_h5_arrays(osp.join(data, 'features.h5'))) == 8
     assert len(read_h5_arrays(osp.join(data, 'labels.h5'))) == 8
     assert sorted(os.listdir(data)) == sorted(before)  # no temporary files
+
+
+def test_generate_cli_refuses_a_checkpoint_without_a_fitted_prior(tmp_path):
+    """A checkpoint trained without FitLatentPriorHook (or before it): one
+    line naming it; ``--prior normal`` still generates."""
+    model = MODELS.build(Config.fromfile(GEN_CONFIG).model)
+    ckpt = str(tmp_path / 'old.pth')
+    state = {k: v for k, v in model.state_dict().items()
+             if not k.startswith('prior_')}
+    torch.save(dict(state_dict=state), ckpt)
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'generate_gaits.py'),
+           GEN_CONFIG, ckpt, '--num-per-class', '1', '--out',
+           str(tmp_path / 'gen')]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode != 0 and 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f'tools/generate_gaits.py: {ckpt}: no fitted latent prior for '
+        'class(es) [0, 1, 2, 3] (it is fitted in training by '
+        'FitLatentPriorHook); pass --prior normal, or retrain with the config')
+    assert not osp.exists(tmp_path / 'gen' / 'features.h5')
+    proc = subprocess.run(cmd + ['--prior', 'normal'], env=_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(read_h5_arrays(str(tmp_path / 'gen' / 'features.h5'))) == 4
 
 
 def test_failed_write_replaces_neither_file(tools, tiny_egait, tmp_path,
@@ -244,7 +280,7 @@ def test_augmentation_never_leaks_into_val_or_test(tiny_egait, generated,
 def test_augment_recipes_write_loadable_gaits(tmp_path, recipe):
     bench = load_script('benchmarks/stepgen_augment.py')
     gcfg = Config.fromfile(GEN_CONFIG)
-    model = MODELS.build(gcfg.model)
+    model = _fitted_model()
     rng = np.random.default_rng(0)
     lengths = [20, 30, 40, 75, 50, 60]
     real_labels = np.array([0, 0, 1, 2, 3, 3])
@@ -352,3 +388,15 @@ def test_benchmark_checkpoints_are_written_atomically(tmp_path):
     for cfg in cfgs:
         hook = HOOKS.build(cfg.default_hooks.checkpoint)
         assert isinstance(hook, SafeCheckpointHook), type(hook)
+
+
+def test_augment_only_the_default_results_rewrite_the_readme(tmp_path):
+    bench = load_script('benchmarks/stepgen_augment.py')
+    assert bench.parse_args(['--folds', '0']).readme
+    default = osp.join(REPO, 'benchmarks', 'results', 'stepgen_random.json')
+    assert bench.parse_args(['--folds', '0', '--out', default]).readme
+    assert not bench.parse_args(
+        ['--folds', '0', '--out', str(tmp_path / 'x.json')]).readme
+    assert not bench.parse_args(['--quick']).readme
+    assert not bench.parse_args(['--folds', '0', '--recipe',
+                                 'posterior']).readme

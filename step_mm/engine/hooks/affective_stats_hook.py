@@ -3,12 +3,13 @@ from typing import Callable, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmaction.registry import HOOKS, TRANSFORMS
-from mmengine.dataset import Compose, RepeatDataset
+from mmaction.registry import HOOKS
+from mmengine.dataset import RepeatDataset
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
 from ..errors import RunConfigError
+from .pipelines import eval_pipeline
 
 
 @HOOKS.register_module()
@@ -47,24 +48,7 @@ class FitAffectiveStatsHook(Hook):
 
     def _eval_pipeline(self, runner) -> Tuple[Optional[Callable], str]:
         """The pipeline without augmentation and where it came from."""
-        if self.pipeline is not None:
-            cfg, source = self.pipeline, 'the hook\'s pipeline'
-        else:
-            cfg, source = None, ''
-            run_cfg = getattr(runner, 'cfg', None) or {}
-            for key in ('val_dataloader', 'test_dataloader'):
-                dataset = (run_cfg.get(key) or {}).get('dataset')
-                while dataset and 'pipeline' not in dataset and \
-                        'dataset' in dataset:  # dataset wrappers
-                    dataset = dataset['dataset']
-                if dataset and dataset.get('pipeline'):
-                    cfg, source = dataset['pipeline'], f'the {key} pipeline'
-                    break
-        if cfg is None:
-            return None, 'the train pipeline (no val/test pipeline found)'
-        return Compose([
-            TRANSFORMS.build(t) if isinstance(t, dict) else t for t in cfg
-        ]), source
+        return eval_pipeline(runner, self.pipeline)
 
     def before_train(self, runner) -> None:
         """Fit the statistics unless the head has them already.

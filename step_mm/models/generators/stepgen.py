@@ -13,6 +13,9 @@ from ..utils import check_choice
 
 #: Latent prior of the STEP reference code's generation: N(-1.5, 3^2).
 REFERENCE_PRIOR = (-1.5, 3.0)
+#: The priors ``STEPGen.generate`` can sample from.
+PRIORS = ('normal', 'reference', 'fitted')
+_FITTED_BUFFERS = ('prior_mean', 'prior_scale_tril', 'prior_fitted')
 
 
 @MODELS.register_module()
@@ -42,6 +45,13 @@ class STEPGen(BaseModel):
             (``PushPullLoss``); None or ``loss_weight=0`` skips it and the
             extra decoder pass. Defaults to None.
         num_classes (int): Number of emotions. Defaults to 4.
+        default_prior (str): The prior ``generate`` (and so ``predict``,
+            the val/test loops and the generation tools) samples from:
+            ``'normal'`` (N(0, I), the training prior), ``'reference'``
+            or ``'fitted'`` (a Gaussian per emotion fitted to the posterior
+            means of the training gaits by :meth:`fit_prior`, usually
+            through ``FitLatentPriorHook``; it lives in the model's buffers
+            and checkpoints). Defaults to ``'normal'``.
         data_preprocessor (dict, optional): Defaults to
             ``ActionDataPreprocessor``.
         init_cfg (dict or list[dict], optional): Defaults to None.
@@ -63,6 +73,7 @@ class STEPGen(BaseModel):
                  loss_kl: dict = dict(type='KLDivergenceLoss'),
                  loss_pushpull: Optional[dict] = None,
                  num_classes: int = 4,
+                 default_prior: str = 'normal',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         if data_preprocessor is None:
@@ -86,6 +97,17 @@ class STEPGen(BaseModel):
                 f'decoder latent_dim={self.decoder.latent_dim}')
         self.latent_dim = self.decoder.latent_dim
         self.num_frames = self.decoder.num_frames
+        check_choice('default_prior', default_prior, PRIORS, 'STEPGen')
+        self.default_prior = default_prior
+        # the fitted prior (fit_prior): per emotion, the mean and the
+        # Cholesky factor of the covariance of the training posterior means
+        self.register_buffer('prior_mean',
+                             torch.zeros(num_classes, self.latent_dim))
+        self.register_buffer(
+            'prior_scale_tril',
+            torch.eye(self.latent_dim).repeat(num_classes, 1, 1))
+        self.register_buffer('prior_fitted',
+                             torch.zeros(num_classes, dtype=torch.bool))
         self.loss_recon = MODELS.build(loss_recon)
         self.loss_kl = MODELS.build(loss_kl)
         self.loss_pushpull = (MODELS.build(loss_pushpull)
@@ -136,21 +158,25 @@ class STEPGen(BaseModel):
                      n: int,
                      prior: str = 'normal',
                      generator: Optional[torch.Generator] = None,
-                     device: Optional[torch.device] = None) -> torch.Tensor:
+                     device: Optional[torch.device] = None,
+                     labels: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Draw ``(n, latent_dim)`` latent codes.
 
         Args:
             n (int): Number of codes.
-            prior (str): ``'normal'`` (N(0, I), the training prior) or
+            prior (str): ``'normal'`` (N(0, I), the training prior),
                 ``'reference'`` (N(-1.5, 3^2), as the STEP reference code
-                generates). Defaults to ``'normal'``.
+                generates) or ``'fitted'`` (:meth:`fit_prior`; needs
+                ``labels``). Defaults to ``'normal'``.
             generator (torch.Generator, optional): Randomness source.
             device (torch.device, optional): Defaults to the model's.
+            labels (torch.Tensor, optional): ``(n,)`` emotions, for the
+                fitted prior.
 
         Returns:
             torch.Tensor: Latent codes.
         """
-        check_choice('prior', prior, ('normal', 'reference'), 'STEPGen')
+        check_choice('prior', prior, PRIORS, 'STEPGen')
         device = device or self.decoder.pos_embed.device
         gen_device = generator.device if generator is not None else device
         z = torch.randn(n, self.latent_dim, generator=generator,
@@ -158,7 +184,97 @@ class STEPGen(BaseModel):
         if prior == 'reference':
             mean, std = REFERENCE_PRIOR
             z = z * std + mean
+        elif prior == 'fitted':
+            if labels is None or labels.numel() != n:
+                raise ValueError("STEPGen: prior 'fitted' needs one label "
+                                 'per code')
+            labels = labels.to(self.prior_mean.device)
+            missing = sorted(set(labels[~self.prior_fitted[labels]].tolist()))
+            if missing:
+                raise ValueError(
+                    f'STEPGen: the fitted prior has no codes of class(es) '
+                    f'{missing}; fit it with fit_prior() (FitLatentPriorHook '
+                    'in training), or use a checkpoint trained with it')
+            z = self.prior_mean[labels].to(device) + (
+                self.prior_scale_tril[labels].to(device)
+                @ z.unsqueeze(-1)).squeeze(-1)
         return z
+
+    @torch.no_grad()
+    def fit_prior(self,
+                  gaits: torch.Tensor,
+                  labels: Union[torch.Tensor, Sequence[int]],
+                  shrinkage: float = 0.1,
+                  batch_size: int = 256) -> torch.Tensor:
+        """Fit the ``'fitted'`` prior to real gaits (ex-post density
+        estimation, Ghosh et al., ICLR 2020).
+
+        With a small KL weight the training posteriors do not fill N(0, I),
+        and codes drawn from it decode to gaits unlike any training gait.
+        Here every gait is encoded with its emotion (eval mode), and per
+        emotion a Gaussian is fitted to the posterior means: their mean and
+        covariance, shrunk towards its diagonal by ``shrinkage``. Classes
+        with fewer than two gaits stay unfitted.
+
+        Args:
+            gaits (torch.Tensor): ``(N, T, V, C)`` (or ``(N, 1, 1, T, V,
+                C)``) gaits of the encoder's length.
+            labels (torch.Tensor | Sequence[int]): ``(N,)`` emotions.
+            shrinkage (float): In ``[0, 1]``. Defaults to 0.1.
+            batch_size (int): Gaits encoded at a time. Defaults to 256.
+
+        Returns:
+            torch.Tensor: ``(num_classes,)`` gaits per class used.
+        """
+        if not 0 <= shrinkage <= 1:
+            raise ValueError(f'shrinkage must lie in [0, 1], got {shrinkage}')
+        gaits = self._gaits(gaits).to(self.prior_mean.device).float()
+        labels = self._check_labels(
+            torch.as_tensor(labels, dtype=torch.long,
+                            device=gaits.device).reshape(-1))
+        if labels.numel() != gaits.shape[0]:
+            raise ValueError(f'fit_prior: {gaits.shape[0]} gaits but '
+                             f'{labels.numel()} labels')
+        was_training = self.training
+        self.eval()
+        try:
+            mu = torch.cat([
+                self.encode(gaits[i:i + batch_size],
+                            labels[i:i + batch_size])[0]
+                for i in range(0, len(gaits), batch_size)
+            ]).double()
+        finally:
+            self.train(was_training)
+        counts = torch.bincount(labels, minlength=self.num_classes)
+        eye = torch.eye(self.latent_dim, dtype=torch.float64,
+                        device=mu.device)
+        for c in range(self.num_classes):
+            codes = mu[labels == c]
+            if len(codes) < 2:
+                self.prior_fitted[c] = False
+                continue
+            mean = codes.mean(0)
+            cov = torch.cov(codes.T).reshape(self.latent_dim,
+                                             self.latent_dim)
+            cov = (1 - shrinkage) * cov + shrinkage * torch.diag(
+                torch.diag(cov)) + 1e-6 * eye
+            self.prior_mean[c] = mean.float()
+            self.prior_scale_tril[c] = torch.linalg.cholesky(cov).float()
+            self.prior_fitted[c] = True
+        return counts
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Checkpoints from before the fitted prior load with it unfitted."""
+        for name in _FITTED_BUFFERS:
+            key = prefix + name
+            if key not in state_dict:
+                default = dict(
+                    prior_mean=torch.zeros_like(self.prior_mean),
+                    prior_scale_tril=torch.eye(self.latent_dim).repeat(
+                        self.num_classes, 1, 1),
+                    prior_fitted=torch.zeros_like(self.prior_fitted))
+                state_dict[key] = default[name]
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------- modes
     def encode(self, gaits: torch.Tensor, labels: torch.Tensor):
@@ -180,7 +296,7 @@ class STEPGen(BaseModel):
     def generate(self,
                  labels: Union[torch.Tensor, Sequence[int]],
                  num_frames: int = 75,
-                 prior: str = 'normal',
+                 prior: Optional[str] = None,
                  generator: Optional[torch.Generator] = None
                  ) -> torch.Tensor:
         """Generate gaits of the given emotions from the prior.
@@ -191,8 +307,9 @@ class STEPGen(BaseModel):
         Args:
             labels (torch.Tensor | Sequence[int]): ``(N,)`` emotions.
             num_frames (int): Output length. Defaults to 75.
-            prior (str): ``'normal'`` or ``'reference'``. Defaults to
-                ``'normal'``.
+            prior (str, optional): ``'normal'``, ``'reference'`` or
+                ``'fitted'``. Defaults to None: the model's
+                ``default_prior``.
             generator (torch.Generator, optional): Randomness source.
 
         Returns:
@@ -205,7 +322,8 @@ class STEPGen(BaseModel):
         was_training = self.training
         self.eval()
         try:
-            z = self.sample_prior(labels.numel(), prior, generator, device)
+            z = self.sample_prior(labels.numel(), prior or self.default_prior,
+                                  generator, device, labels)
             return self.decode(z, labels, num_frames)
         finally:
             self.train(was_training)
