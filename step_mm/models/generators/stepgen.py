@@ -1,7 +1,8 @@
 # Copyright (c) step_mm contributors. All rights reserved.
 """STEP-Gen: a conditional VAE of emotional gaits with ST-GCN encoder and
 decoder, trained with a push-pull regulariser."""
-from typing import Dict, List, Optional, Sequence, Union
+from contextlib import contextmanager
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -151,6 +152,33 @@ class STEPGen(BaseModel):
                              f'{labels.unique().tolist()}')
         return labels
 
+    def _as_labels(self, labels, device) -> torch.Tensor:
+        """``(N,)`` long emotions on ``device``, checked."""
+        return self._check_labels(
+            torch.as_tensor(labels, dtype=torch.long,
+                            device=device).reshape(-1))
+
+    def _gaits_and_labels(self, gaits: torch.Tensor, labels,
+                          name: str) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Gaits ``(N, T, V, C)`` and as many checked labels."""
+        gaits = self._gaits(gaits)
+        labels = self._as_labels(labels, gaits.device)
+        if labels.numel() != gaits.shape[0]:
+            raise ValueError(f'{name}: {gaits.shape[0]} gaits but '
+                             f'{labels.numel()} labels')
+        return gaits, labels
+
+    @contextmanager
+    def _eval_mode(self):
+        """Eval mode (batch-norm running statistics) inside, the previous
+        mode restored after."""
+        was_training = self.training
+        self.eval()
+        try:
+            yield
+        finally:
+            self.train(was_training)
+
     def _onehot(self, labels: torch.Tensor) -> torch.Tensor:
         return F.one_hot(labels, self.num_classes).float()
 
@@ -228,23 +256,15 @@ class STEPGen(BaseModel):
         """
         if not 0 <= shrinkage <= 1:
             raise ValueError(f'shrinkage must lie in [0, 1], got {shrinkage}')
-        gaits = self._gaits(gaits).to(self.prior_mean.device).float()
-        labels = self._check_labels(
-            torch.as_tensor(labels, dtype=torch.long,
-                            device=gaits.device).reshape(-1))
-        if labels.numel() != gaits.shape[0]:
-            raise ValueError(f'fit_prior: {gaits.shape[0]} gaits but '
-                             f'{labels.numel()} labels')
-        was_training = self.training
-        self.eval()
-        try:
+        gaits, labels = self._gaits_and_labels(
+            torch.as_tensor(gaits).to(self.prior_mean.device).float(),
+            labels, 'fit_prior')
+        with self._eval_mode():
             mu = torch.cat([
                 self.encode(gaits[i:i + batch_size],
                             labels[i:i + batch_size])[0]
                 for i in range(0, len(gaits), batch_size)
             ]).double()
-        finally:
-            self.train(was_training)
         counts = torch.bincount(labels, minlength=self.num_classes)
         eye = torch.eye(self.latent_dim, dtype=torch.float64,
                         device=mu.device)
@@ -316,17 +336,11 @@ class STEPGen(BaseModel):
             torch.Tensor: ``(N, num_frames, 16, 3)`` joint positions.
         """
         device = self.decoder.pos_embed.device
-        labels = self._check_labels(
-            torch.as_tensor(labels, dtype=torch.long,
-                            device=device).reshape(-1))
-        was_training = self.training
-        self.eval()
-        try:
+        labels = self._as_labels(labels, device)
+        with self._eval_mode():
             z = self.sample_prior(labels.numel(), prior or self.default_prior,
                                   generator, device, labels)
             return self.decode(z, labels, num_frames)
-        finally:
-            self.train(was_training)
 
     @torch.no_grad()
     def resample(self,
@@ -355,16 +369,8 @@ class STEPGen(BaseModel):
         """
         if temperature < 0:
             raise ValueError(f'temperature must be >= 0, got {temperature}')
-        gaits = self._gaits(gaits)
-        labels = self._check_labels(
-            torch.as_tensor(labels, dtype=torch.long,
-                            device=gaits.device).reshape(-1))
-        if labels.numel() != gaits.shape[0]:
-            raise ValueError(f'resample: {gaits.shape[0]} gaits but '
-                             f'{labels.numel()} labels')
-        was_training = self.training
-        self.eval()
-        try:
+        gaits, labels = self._gaits_and_labels(gaits, labels, 'resample')
+        with self._eval_mode():
             mu, logvar = self.encode(gaits, labels)
             gen_device = generator.device if generator is not None \
                 else mu.device
@@ -372,8 +378,6 @@ class STEPGen(BaseModel):
                               device=gen_device).to(mu.device)
             z = mu + temperature * eps * torch.exp(0.5 * logvar)
             return self.decode(z, labels, gaits.shape[1])
-        finally:
-            self.train(was_training)
 
     def loss(self, inputs: torch.Tensor,
              data_samples: SampleList) -> Dict[str, torch.Tensor]:
