@@ -73,6 +73,7 @@ from mmengine.utils import ProgressBar
 
 import step_mm  # noqa: F401
 from step_mm.datasets import EGAIT_CLASSES, load_gait_files
+from step_mm.evaluation import paired_wilcoxon
 from step_mm.evaluation.metrics import (bone_length_drift, coverage,
                                         foot_slide, frechet_distance,
                                         motion_amplitude,
@@ -570,6 +571,14 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
                     top1_gain_sem=sd / np.sqrt(len(gain)),
                     wins=int(sum(g > 0 for g in gain)),
                     losses=int(sum(g < 0 for g in gain)))
+                # two-sided paired Wilcoxon of the variant against
+                # real-only over the same (fold, seed) runs
+                pair = [(dict(fold=r['fold'], seed=r['seed'], **r[variant]),
+                         dict(fold=r['fold'], seed=r['seed'],
+                              **r['real_only']))
+                        for r in runs if variant in r and 'real_only' in r]
+                out['top1_gain_p'] = paired_wilcoxon(
+                    [a for a, _ in pair], [b for _, b in pair])['p_value']
             for key in ['fgd', 'fgd_vs_train', 'fidelity'] + realism:
                 out[key] = _mean_std([x[key] for x in rows])[0]
             for key in ('diversity', 'real_diversity', 'coverage'):
@@ -593,12 +602,19 @@ def markdown(summary: dict, settings: dict) -> str:
         f"({settings['date']}).", '',
         '| variant | STEP top-1 (mean ± std) | best val top-1 | TSTR top-1 | '
         'FGD (real vs real) | bone drift | foot slide (m/s) | motion (m) | '
-        'diversity, m (real) | coverage | fidelity | runs |',
-        '|---|---|---|---|---|---|---|---|---|---|---|---|'
+        'diversity, m (real) | coverage | fidelity | paired gain, points (p) '
+        '| runs |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|'
     ]
 
     def opt(s, key, fmt, suffix=''):
         return f'{s[key]:{fmt}}{suffix}' if key in s else '-'
+
+    def gain(s):
+        if 'top1_gain_mean' not in s:
+            return '-'
+        return (f"{100 * s['top1_gain_mean']:+.1f} ± "
+                f"{100 * s['top1_gain_std']:.1f} "
+                f"({opt(s, 'top1_gain_p', '.3g')})")
 
     for variant, s in summary.items():
         top1 = (f"{100 * s['top1_mean']:.1f} ± {100 * s['top1_std']:.1f} | "
@@ -610,7 +626,7 @@ def markdown(summary: dict, settings: dict) -> str:
                 f" | {s['bone_drift']:.4f} (real) | "
                 f"{s['foot_slide']:.3f} (real) | "
                 f"{s.get('motion', float('nan')):.4f} (real) | "
-                '- | - | - | '
+                '- | - | - | - | '
                 f"{s['n_runs']} |")
         else:
             lines.append(
@@ -621,7 +637,7 @@ def markdown(summary: dict, settings: dict) -> str:
                 f"{opt(s, 'diversity', '.4f')} "
                 f"({opt(s, 'real_diversity', '.4f')}) | "
                 f"{opt(s, 'coverage', '.2f')} | "
-                f"{100 * s['fidelity']:.1f} | {s['n_runs']} |")
+                f"{100 * s['fidelity']:.1f} | {gain(s)} | {s['n_runs']} |")
     return '\n'.join(lines)
 
 

@@ -372,6 +372,9 @@ def test_augment_diversity_stats():
                                          num_per_class=4, date='today'))
     assert (f"| {row['diversity']:.4f} ({row['real_diversity']:.4f}) | "
             '0.75 |') in table
+    # the paired gain over real-only and its Wilcoxon p (one run: +10.0)
+    assert row['top1_gain_mean'] == pytest.approx(0.1)
+    assert '| +10.0 ± 0.0 (1) | 1 |' in table
 
 
 def test_benchmark_checkpoints_are_written_atomically(tmp_path):
