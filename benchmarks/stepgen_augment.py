@@ -287,6 +287,16 @@ def realism_stats(gaits) -> Dict[str, float]:
         motion=float(np.mean(motion_amplitude(gaits))))
 
 
+def looped(gaits: Sequence[np.ndarray], num_frames: int) -> np.ndarray:
+    """Gaits looped (or cut) to ``num_frames`` as STEP-Gen trains on them
+    (``GaitToLength(pad_mode='loop', test_mode=True)``)."""
+    from step_mm.datasets.transforms import GaitToLength
+    loop = GaitToLength(clip_len=num_frames, pad_mode='loop', test_mode=True)
+    return np.stack([
+        loop.transform(dict(keypoint=g[None]))['keypoint'][0] for g in gaits
+    ])
+
+
 def diversity_stats(generated: List[dict], real: tuple,
                     loop_to: Optional[int] = None) -> Dict[str, float]:
     """Within-class diversity (:func:`within_class_diversity`, averaged
@@ -294,15 +304,9 @@ def diversity_stats(generated: List[dict], real: tuple,
     same form: looped to ``loop_to`` frames (as STEP-Gen learns them) when
     the generated gaits are the model's full-length samples, as they are
     otherwise (cut to real lengths)."""
-    from step_mm.datasets.transforms import GaitToLength
     real_gaits, real_labels = real
     if loop_to:
-        loop = GaitToLength(clip_len=loop_to, pad_mode='loop',
-                            test_mode=True)
-        real_gaits = [
-            loop.transform(dict(keypoint=g[None]))['keypoint'][0]
-            for g in real_gaits
-        ]
+        real_gaits = looped(real_gaits, loop_to)
 
     def mean_div(gaits, labels):
         return float(
@@ -359,7 +363,6 @@ def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
     ``posterior``: one posterior sample (``STEPGen.resample``) of every
     real train gait in ``real = (gaits, labels)``, cut to its length.
     """
-    from step_mm.datasets.transforms import GaitToLength
     ds_cfg = gen_cfg.train_dataloader.dataset
     class_names = tuple(ds_cfg.get('class_names', EGAIT_CLASSES))
     if recipe in ('mix', 'pretrain'):
@@ -381,14 +384,10 @@ def generate(gen_cfg, model, out_dir: str, num_per_class: int, seed: int,
             ]
         elif recipe == 'posterior':
             T = model.encoder.num_frames
-            loop = GaitToLength(clip_len=T, pad_mode='loop', test_mode=True)
-            looped = np.stack([
-                loop.transform(dict(keypoint=g[None]))['keypoint'][0]
-                for g in real_gaits
-            ])
             labels = real_labels
             gen = model.resample(
-                torch.from_numpy(looped).float(), torch.from_numpy(labels),
+                torch.from_numpy(looped(real_gaits, T)).float(),
+                torch.from_numpy(labels),
                 generator=rng)
             cut = np.minimum(lengths, T)
         else:
@@ -561,24 +560,22 @@ def summarize(runs: List[dict], variants: Sequence[str]) -> dict:
         else:
             out['tstr_top1'], out['tstr_top1_std'] = _mean_std(
                 [x['tstr_top1'] for x in rows])
-            # paired with real-only STEP of the same fold and seed
-            gain = [r[variant]['top1'] - r['real_only']['top1']
-                    for r in runs if variant in r and 'real_only' in r]
-            if gain:
-                m, sd = _mean_std(gain)
+            # paired with real-only STEP of the same fold and seed: the
+            # gain's mean, spread, wins/losses and two-sided Wilcoxon p
+            both = [r for r in runs if variant in r and 'real_only' in r]
+            if both:
+                test = paired_wilcoxon(
+                    [dict(r[variant], fold=r['fold'], seed=r['seed'])
+                     for r in both],
+                    [dict(r['real_only'], fold=r['fold'], seed=r['seed'])
+                     for r in both])
                 out.update(
-                    top1_gain_mean=m, top1_gain_std=sd,
-                    top1_gain_sem=sd / np.sqrt(len(gain)),
-                    wins=int(sum(g > 0 for g in gain)),
-                    losses=int(sum(g < 0 for g in gain)))
-                # two-sided paired Wilcoxon of the variant against
-                # real-only over the same (fold, seed) runs
-                pair = [(dict(fold=r['fold'], seed=r['seed'], **r[variant]),
-                         dict(fold=r['fold'], seed=r['seed'],
-                              **r['real_only']))
-                        for r in runs if variant in r and 'real_only' in r]
-                out['top1_gain_p'] = paired_wilcoxon(
-                    [a for a, _ in pair], [b for _, b in pair])['p_value']
+                    top1_gain_mean=test['mean_diff'],
+                    top1_gain_std=test['std_diff'],
+                    top1_gain_sem=test['std_diff'] / np.sqrt(test['n']),
+                    wins=test['wins'],
+                    losses=test['losses'],
+                    top1_gain_p=test['p_value'])
             for key in ['fgd', 'fgd_vs_train', 'fidelity'] + realism:
                 out[key] = _mean_std([x[key] for x in rows])[0]
             for key in ('diversity', 'real_diversity', 'coverage'):

@@ -13,6 +13,7 @@ import torch
 from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
+from step_mm.datasets.transforms.gait_transforms import resample_frames
 from step_mm.skeleton.geometry import (HORIZONTAL_AXES, UP_AXIS,
                                        bone_length_variation,
                                        foot_contact_weights, foot_slide_sq)
@@ -169,11 +170,7 @@ def _resampled(gaits: GaitsLike, num_frames: int) -> np.ndarray:
             raise ValueError(f'gait {i}: expected (T, V, 3), got {g.shape}')
         if not np.isfinite(g).all():
             raise ValueError(f'gait {i}: holds NaN/inf')
-        pos = np.linspace(0, len(g) - 1, num_frames)
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, len(g) - 1)
-        w = (pos - lo)[:, None, None]
-        out.append(g[lo] * (1 - w) + g[hi] * w)
+        out.append(resample_frames(g[None], num_frames)[0].astype(np.float64))
     if len({g.shape[1] for g in out}) > 1:
         raise ValueError('gaits have different numbers of joints')
     x = np.stack(out)
@@ -292,13 +289,11 @@ def coverage(real_feats: np.ndarray,
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise ValueError('coverage: features hold NaN/inf')
 
-    def dist(x, y):
-        sq = (x**2).sum(1)[:, None] + (y**2).sum(1)[None] - 2 * x @ y.T
-        return np.sqrt(np.clip(sq, 0, None))
+    from scipy.spatial.distance import cdist  # lazy: not on import
 
     # the k-th nearest neighbour, the sample itself (distance 0) excluded
-    radius = np.sort(dist(a, a), axis=1)[:, k]
-    return float((dist(a, b).min(1) <= radius).mean())
+    radius = np.sort(cdist(a, a), axis=1)[:, k]
+    return float((cdist(a, b).min(1) <= radius).mean())
 
 
 @METRICS.register_module()

@@ -16,7 +16,6 @@ from ..utils import check_choice
 REFERENCE_PRIOR = (-1.5, 3.0)
 #: The priors ``STEPGen.generate`` can sample from.
 PRIORS = ('normal', 'reference', 'fitted')
-_FITTED_BUFFERS = ('prior_mean', 'prior_scale_tril', 'prior_fitted')
 
 
 @MODELS.register_module()
@@ -285,15 +284,13 @@ class STEPGen(BaseModel):
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         """Checkpoints from before the fitted prior load with it unfitted."""
-        for name in _FITTED_BUFFERS:
-            key = prefix + name
-            if key not in state_dict:
-                default = dict(
-                    prior_mean=torch.zeros_like(self.prior_mean),
-                    prior_scale_tril=torch.eye(self.latent_dim).repeat(
-                        self.num_classes, 1, 1),
-                    prior_fitted=torch.zeros_like(self.prior_fitted))
-                state_dict[key] = default[name]
+        unfitted = dict(
+            prior_mean=torch.zeros_like(self.prior_mean),
+            prior_scale_tril=torch.eye(self.latent_dim).expand_as(
+                self.prior_scale_tril),
+            prior_fitted=torch.zeros_like(self.prior_fitted))
+        for name, value in unfitted.items():
+            state_dict.setdefault(prefix + name, value)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------- modes
